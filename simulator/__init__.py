@@ -1,0 +1,1 @@
+"""Loopback simulators of the providers' APIs, written from their documents."""
