@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+import time
 
 from aiohttp import web
 
@@ -97,6 +97,6 @@ async def apply_fault(fault: Fault, slow_seconds: float) -> web.Response | None:
         return web.Response(
             status=200,
             content_type="text/html",
-            text="<html><head><title>Error</title></head><body><h1>Service error</h1></body></html>",
+            text="<html><head><title>Error</title></head><body><h1>Error</h1></body></html>",
         )
     return None

@@ -2,9 +2,75 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hosted_pbx.const import CONF_PROVIDER, DOMAIN
+from simulator.common import SimulatorServer
+from simulator.vdb import VdbSimulator
+
+# Mid-hour in Amsterdam, far from the token's hour boundary unless a test moves there.
+START = datetime(2026, 11, 23, 10, 20, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/hosted_pbx in every test."""
+
+
+@pytest.fixture(autouse=True)
+def frozen_start(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    """Every test starts at the same moment; tests move time only through ``freezer``."""
+    freezer.move_to(START)
+    return freezer
+
+
+@pytest.fixture
+def vdb_sim_options() -> dict[str, int]:
+    """Size of the simulated VdB account; override per test module."""
+    return {"extensions": 3, "queues": 1, "numbers": 2}
+
+
+@pytest.fixture
+async def vdb_sim(
+    socket_enabled: None, vdb_sim_options: dict[str, int]
+) -> AsyncIterator[VdbSimulator]:
+    """A VdB simulator listening on 127.0.0.1; ``vdb_sim.url`` is its API base."""
+    sim = VdbSimulator(**vdb_sim_options)
+    server = SimulatorServer(sim.app, "/API/")
+    sim.url = await server.start()  # type: ignore[attr-defined]
+    yield sim
+    await server.stop()
+
+
+@pytest.fixture
+def vdb_entry(hass: HomeAssistant, vdb_sim: VdbSimulator) -> MockConfigEntry:
+    """A VdB config entry pointing at the simulator, added to Home Assistant."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="VdB Diensten (info@example.nl)",
+        unique_id=vdb_sim.username,
+        data={
+            CONF_PROVIDER: "vdb",
+            CONF_USERNAME: vdb_sim.username,
+            CONF_PASSWORD: vdb_sim.password,
+            CONF_URL: vdb_sim.url,  # type: ignore[attr-defined]
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def loaded_vdb(hass: HomeAssistant, vdb_entry: MockConfigEntry) -> MockConfigEntry:
+    """The VdB entry, set up."""
+    assert await hass.config_entries.async_setup(vdb_entry.entry_id)
+    await hass.async_block_till_done()
+    return vdb_entry

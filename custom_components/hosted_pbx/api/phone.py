@@ -21,9 +21,7 @@ def parse_number(raw: str, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNu
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as err:
-        raise InvalidRequest(
-            "Not a phone number", reason="invalid_number", number=raw
-        ) from err
+        raise InvalidRequest("Not a phone number", reason="invalid_number", number=raw) from err
     if not phonenumbers.is_valid_number(number):
         raise InvalidRequest("Not a valid phone number", reason="invalid_number", number=raw)
     return number
@@ -37,9 +35,11 @@ def international_digits(number: phonenumbers.PhoneNumber) -> str:
 def dialled_digits(number: phonenumbers.PhoneNumber, region: str = DEFAULT_REGION) -> str:
     """What a phone in ``region`` dials: ``0612345678`` at home, ``0032...`` abroad."""
     if number.country_code == phonenumbers.country_code_for_region(region):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
-            " ", ""
-        ).replace("-", "")
+        return (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            .replace(" ", "")
+            .replace("-", "")
+        )
     return "00" + international_digits(number)
 
 

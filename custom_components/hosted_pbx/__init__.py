@@ -1,0 +1,41 @@
+"""Hosted PBX: business phone systems of hosted VoIP providers in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .budget import RequestBudget
+from .const import CONF_PROVIDER, DOMAIN
+from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator, HostedPbxRuntimeData
+from .providers import create_client, provider_class
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, whatever entries exist."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
+    """Build the client on the shared session, read the account, start polling."""
+    provider = entry.data[CONF_PROVIDER]
+    budget = RequestBudget(provider_class(provider).quota)
+    client = create_client(provider, entry.data, async_get_clientsession(hass), budget.gate)
+    coordinator = HostedPbxCoordinator(hass, entry, client, budget)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
+    """Stop polling and unload the platforms."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,437 @@
+"""VdB Diensten "VoIP en Mobiel" (portal.vdbdiensten.nl/API/).
+
+Every command is one form POST carrying the portal username and password plus a token:
+``md5(YmdH + username)``, where ``YmdH`` is the provider's local hour. The provider allows
+25 requests per 5 minutes and answers the 26th with a "wait 5 minutes" status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+import hashlib
+import re
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from . import Capability, Quota, RequestGate
+from .errors import AuthError, InvalidRequest, InvalidResponse, ProviderError, QuotaExceeded
+from .http import HttpTransport, parse_json
+from .models import (
+    AccountData,
+    ActionResult,
+    CallDirection,
+    CallRecord,
+    Extension,
+    ExtensionState,
+    ExtensionStatus,
+    PhoneNumber,
+    Queue,
+    QueueCaller,
+    QueueState,
+    Read,
+    ReadKind,
+)
+from .phone import dialled_digits, international_digits, is_mobile, parse_number
+
+DEFAULT_URL = "https://portal.vdbdiensten.nl/API/"
+PROVIDER_TZ = ZoneInfo("Europe/Amsterdam")
+QUOTA_RETRY_AFTER = 300.0
+# Near the top of the hour our clock and the provider's may disagree on the hour.
+HOUR_BOUNDARY = timedelta(minutes=2)
+
+SMS_MAX_LENGTH = 160
+# "No special characters allowed": we read that as plain ASCII letters, digits and
+# common punctuation, which every SMS gateway accepts unchanged.
+SMS_ALLOWED = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?:;'\"()-+/&@%#=*_"
+)
+# GSM alphanumeric sender ids are at most 11 characters; numeric ones at most 16 digits.
+SENDER_PATTERN = re.compile(r"^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$")
+
+_AUTH_WORDS = ("auth", "login", "password", "token", "credential", "unauthori", "denied")
+_QUOTA_WORDS = ("wait 5 minutes", "many requests")
+
+
+def token_for(username: str, hour: datetime) -> str:
+    """The documented token: md5 of ``YmdH`` (provider time) and the username."""
+    stamp = hour.astimezone(PROVIDER_TZ).strftime("%Y%m%d%H")
+    return hashlib.md5((stamp + username).encode()).hexdigest()
+
+
+def _neighbour_hour(now: datetime) -> datetime | None:
+    """The adjacent hour worth one retry when ``now`` is close to an hour boundary."""
+    into_hour = timedelta(minutes=now.minute, seconds=now.second)
+    if into_hour < HOUR_BOUNDARY:
+        return now - timedelta(hours=1)
+    if timedelta(hours=1) - into_hour < HOUR_BOUNDARY:
+        return now + timedelta(hours=1)
+    return None
+
+
+def _rows(body: Any) -> list[dict[str, Any]]:
+    """The document shows both a single object and lists of objects: accept both."""
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list) and all(isinstance(row, dict) for row in body):
+        return body
+    raise InvalidResponse("The provider answered JSON of an unexpected shape")
+
+
+def _status_only(rows: list[dict[str, Any]]) -> str | None:
+    """The status text of an answer that is only a status (an error or notice)."""
+    if len(rows) == 1 and set(rows[0]) == {"status"}:
+        return str(rows[0]["status"])
+    return None
+
+
+def _raise_for_status(rows: list[dict[str, Any]]) -> None:
+    """Turn quota and authentication statuses into typed errors."""
+    for row in rows:
+        text = str(row.get("status", "")).casefold()
+        if any(word in text for word in _QUOTA_WORDS):
+            raise QuotaExceeded("The provider's request quota is used up", QUOTA_RETRY_AFTER)
+        if any(word in text for word in _AUTH_WORDS):
+            raise AuthError("The provider refused the username, password or token")
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _int(row: dict[str, Any], key: str) -> int:
+    try:
+        return int(float(_text(row, key) or 0))
+    except ValueError as err:
+        raise InvalidResponse(f"The provider sent a non-numeric {key}") from err
+
+
+def _money(row: dict[str, Any], key: str) -> Decimal | None:
+    raw = _text(row, key).replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation as err:
+        raise InvalidResponse(f"The provider sent a non-numeric {key}") from err
+
+
+def _direction(raw: str) -> CallDirection | None:
+    text = raw.casefold()
+    if text.startswith("in"):
+        return CallDirection.INBOUND
+    if text.startswith(("out", "uit")):
+        return CallDirection.OUTBOUND
+    return None
+
+
+def _live_status(state: str, direction: CallDirection | None) -> ExtensionStatus:
+    """Map the channel state (Asterisk names: Up, Ringing, Ring, Dialing...)."""
+    text = state.casefold()
+    if text == "up":
+        return ExtensionStatus.IN_CALL
+    if text.startswith("ring") and direction is CallDirection.INBOUND:
+        return ExtensionStatus.RINGING
+    if text.startswith(("ring", "dial", "down", "offhook", "rsrvd")):
+        return ExtensionStatus.DIALING
+    return ExtensionStatus.IN_CALL
+
+
+def parse_live_call(extension_id: str, rows: list[dict[str, Any]]) -> ExtensionState:
+    """An empty answer (or a bare notice) means idle; otherwise the first call wins."""
+    calls = [row for row in rows if "state" in row]
+    if not calls:
+        return ExtensionState(extension_id, ExtensionStatus.IDLE)
+    call = next((row for row in calls if _text(row, "state").casefold() == "up"), calls[0])
+    direction = _direction(_text(call, "direction"))
+    remote = _text(call, "caller_nr" if direction is CallDirection.INBOUND else "call_to")
+    return ExtensionState(
+        extension_id,
+        _live_status(_text(call, "state"), direction),
+        remote_number=remote or None,
+        direction=direction,
+        duration=_int(call, "duration"),
+    )
+
+
+def parse_extensions(rows: list[dict[str, Any]]) -> dict[str, Extension]:
+    """Rows with an ``extension`` field, whatever command returned them."""
+    return {
+        _text(row, "extension"): Extension(
+            _text(row, "extension"), _text(row, "name") or _text(row, "extension")
+        )
+        for row in rows
+        if _text(row, "extension")
+    }
+
+
+def parse_numbers(rows: list[dict[str, Any]]) -> dict[str, PhoneNumber]:
+    """Rows with a ``number`` and credit fields.
+
+    The document's PHP examples swap extension_list and number_list; we parse by the
+    fields present rather than trusting the command, so either reading works.
+    """
+    return {
+        _text(row, "number"): PhoneNumber(
+            number=_text(row, "number"),
+            package=_text(row, "package") or None,
+            credit_limit=_money(row, "credit_limit"),
+            credit_available=_money(row, "credit_available"),
+        )
+        for row in rows
+        if _text(row, "number") and ("credit_available" in row or "package" in row)
+    }
+
+
+def parse_queues(rows: list[dict[str, Any]]) -> dict[str, Queue]:
+    """Queue rows; ``extensions`` is a dash-separated list ("1234-1235-1236")."""
+    return {
+        _text(row, "id"): Queue(
+            _text(row, "id"),
+            _text(row, "name") or _text(row, "id"),
+            tuple(part for part in re.split(r"[-,;\s]+", _text(row, "extensions")) if part),
+        )
+        for row in rows
+        if _text(row, "id")
+    }
+
+
+def parse_queue(queue_id: str, rows: list[dict[str, Any]]) -> QueueState:
+    """The callers in a queue; ``duration`` is how long each has waited."""
+    callers = tuple(
+        QueueCaller(_text(row, "number"), _int(row, "duration")) for row in rows if "number" in row
+    )
+    return QueueState(queue_id, callers)
+
+
+def parse_cdr(rows: list[dict[str, Any]]) -> list[CallRecord]:
+    """Call detail records of cdr_number and cdr_extension."""
+    records = []
+    for row in rows:
+        if not _text(row, "UID"):
+            continue
+        try:
+            start = datetime.strptime(_text(row, "time_start"), "%Y-%m-%d %H:%M:%S").replace(
+                tzinfo=PROVIDER_TZ
+            )
+        except ValueError:
+            start = None
+        answered = _text(row, "answerd")  # sic: the provider's spelling
+        records.append(
+            CallRecord(
+                uid=_text(row, "UID"),
+                direction=_direction(_text(row, "direction")),
+                start=start,
+                duration=_int(row, "call_time"),
+                from_number=_text(row, "from"),
+                to_number=_text(row, "to"),
+                answered=(answered == "1") if answered else None,
+            )
+        )
+    return records
+
+
+def validate_sms(message: str) -> None:
+    """Refuse a message the provider would refuse, naming the offending characters."""
+    bad = sorted({char for char in message if char not in SMS_ALLOWED})
+    if bad:
+        raise InvalidRequest(
+            "The message contains characters the provider refuses",
+            reason="sms_invalid_characters",
+            characters=" ".join(bad),
+        )
+    if not message or len(message) > SMS_MAX_LENGTH:
+        raise InvalidRequest(
+            f"The message must be 1 to {SMS_MAX_LENGTH} characters",
+            reason="sms_length",
+            length=str(len(message)),
+            maximum=str(SMS_MAX_LENGTH),
+        )
+
+
+class VdbClient:
+    """Client for one VdB portal account."""
+
+    key: ClassVar[str] = "vdb"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.EXTENSION_STATUS,
+            Capability.QUEUES,
+            Capability.BALANCE,
+            Capability.CLICK_TO_CALL,
+            Capability.SEND_SMS,
+        }
+    )
+    quota: ClassVar[Quota] = Quota(limit=25, window=300.0, action_reserve=3)
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        username: str,
+        password: str,
+        base_url: str = DEFAULT_URL,
+        gate: RequestGate | None = None,
+    ) -> None:
+        """Create a client; the session belongs to the caller."""
+        self._username = username.strip()
+        self._password = password
+        self._url = base_url
+        self._http = HttpTransport(session, gate=gate)
+
+    @property
+    def account_id(self) -> str:
+        """The portal username identifies the account."""
+        return self._username.casefold()
+
+    async def _command(self, command: str, **fields: str) -> list[dict[str, Any]]:
+        """Send one command, retrying once with the neighbouring hour's token."""
+        now = datetime.now(PROVIDER_TZ)
+        try:
+            return await self._send(command, now, fields)
+        except AuthError:
+            neighbour = _neighbour_hour(now)
+            if neighbour is None:
+                raise
+            return await self._send(command, neighbour, fields)
+
+    async def _send(
+        self, command: str, hour: datetime, fields: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        form = {
+            "TOKEN": token_for(self._username, hour),
+            "U": self._username,
+            "P": self._password,
+            "C": command,
+            **fields,
+        }
+        response = await self._http.request("POST", self._url, data=form)
+        if response.status in (401, 403):
+            raise AuthError("The provider refused the username, password or token")
+        if response.status == 429:
+            raise QuotaExceeded("The provider's request quota is used up", QUOTA_RETRY_AFTER)
+        if response.status >= 400:
+            raise InvalidResponse(f"The provider answered HTTP {response.status}")
+        rows = _rows(parse_json(response.text))
+        _raise_for_status(rows)
+        return rows
+
+    async def _list(self, command: str, **fields: str) -> list[dict[str, Any]]:
+        """A listing command: a bare status answer is the provider refusing it."""
+        rows = await self._command(command, **fields)
+        status = _status_only(rows)
+        if status is not None:
+            raise InvalidRequest(f"The provider refused {command}: {status}", reason="refused")
+        return rows
+
+    async def async_validate(self) -> None:
+        """One cheap read proves the username, password and token."""
+        await self._command("extension_list")
+
+    async def async_extensions(self) -> dict[str, Extension]:
+        """extension_list."""
+        return parse_extensions(await self._list("extension_list"))
+
+    async def async_numbers(self) -> dict[str, PhoneNumber]:
+        """number_list, with package and credit."""
+        return parse_numbers(await self._list("number_list"))
+
+    async def async_queues(self) -> dict[str, Queue]:
+        """queues_list."""
+        return parse_queues(await self._list("queues_list"))
+
+    async def async_queue(self, queue_id: str) -> QueueState:
+        """Queue: the callers waiting."""
+        return parse_queue(queue_id, await self._list("queue", N=queue_id))
+
+    async def async_live_call(self, extension_id: str) -> ExtensionState:
+        """live_call; a bare status (no call) is read as idle."""
+        return parse_live_call(extension_id, await self._command("live_call", N=extension_id))
+
+    async def async_cdr_number(self, number: str, day: date) -> list[CallRecord]:
+        """cdr_number: calls on one of the account's numbers (``31...`` form) on a day."""
+        digits = international_digits(parse_number(number))
+        return parse_cdr(await self._list("cdr_number", N=digits, D=day.isoformat()))
+
+    async def async_cdr_extension(self, extension_id: str, day: date) -> list[CallRecord]:
+        """cdr_extension: calls of one extension on a day."""
+        return parse_cdr(await self._list("cdr_extension", N=extension_id, D=day.isoformat()))
+
+    async def async_load_structure(self, data: AccountData) -> AccountData:
+        """Extensions, queues and numbers: three requests."""
+        return replace(
+            data,
+            extensions=await self.async_extensions(),
+            queues=await self.async_queues(),
+            numbers=await self.async_numbers(),
+        )
+
+    def plan_reads(self, data: AccountData) -> list[Read]:
+        """One live_call per extension, one queue read per queue, and the slow lists."""
+        return [
+            *(Read(ReadKind.LIVE, extension) for extension in data.extensions),
+            *(Read(ReadKind.QUEUE, queue) for queue in data.queues),
+            Read(ReadKind.BALANCE, "numbers"),
+            Read(ReadKind.STRUCTURE, "extensions"),
+            Read(ReadKind.STRUCTURE, "queues"),
+        ]
+
+    async def async_read(self, read: Read, data: AccountData) -> AccountData:
+        """Do one planned read and fold its answer into ``data``."""
+        if read.kind is ReadKind.LIVE:
+            state = await self.async_live_call(read.target)
+            return replace(data, extension_states={**data.extension_states, read.target: state})
+        if read.kind is ReadKind.QUEUE:
+            queue = await self.async_queue(read.target)
+            return replace(data, queue_states={**data.queue_states, read.target: queue})
+        if read.kind is ReadKind.BALANCE:
+            return replace(data, numbers=await self.async_numbers())
+        if read.target == "extensions":
+            return replace(data, extensions=await self.async_extensions())
+        return replace(data, queues=await self.async_queues())
+
+    async def async_click_to_call(self, extension_id: str, number: str) -> ActionResult:
+        """init_call: the extension rings, then calls ``number``."""
+        dialled = dialled_digits(parse_number(number))
+        rows = await self._command("init_call", N=extension_id, T=dialled)
+        return self._action_result(rows, "call", extension=extension_id, to=dialled)
+
+    async def async_send_sms(
+        self, from_number: str, to: str, message: str, sender: str | None
+    ) -> ActionResult:
+        """send_sms from one of the account's numbers; everything is checked first."""
+        validate_sms(message)
+        recipient = parse_number(to)
+        if not is_mobile(recipient):
+            raise InvalidRequest(
+                "Text messages go to mobile numbers", reason="not_mobile", number=to
+            )
+        own = international_digits(parse_number(from_number))
+        sender_id = (sender or own).strip()
+        if not SENDER_PATTERN.match(sender_id):
+            raise InvalidRequest("The sender is not a valid SMS sender", reason="invalid_sender")
+        rows = await self._command(
+            "send_sms", N=own, F=sender_id, T=dialled_digits(recipient), M=message
+        )
+        return self._action_result(rows, "sms", to=dialled_digits(recipient))
+
+    @staticmethod
+    def _action_result(rows: list[dict[str, Any]], expected: str, **details: str) -> ActionResult:
+        """Success statuses are "call started" and "SMS send"; anything else is a refusal."""
+        row = rows[0] if rows else {}
+        status = _text(row, "status")
+        if expected not in status.casefold():
+            raise InvalidRequest(
+                f"The provider refused the request: {status or 'no answer'}",
+                reason="refused",
+                status=status,
+            )
+        answer = {key: _text(row, key) for key in row if key != "status"}
+        return ActionResult(status, {**details, **answer})
+
+
+__all__ = ["DEFAULT_URL", "ProviderError", "VdbClient", "token_for"]

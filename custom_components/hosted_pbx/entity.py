@@ -1,0 +1,101 @@
+"""Base entity: devices per extension, number and queue, linked to the account."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN, PROVIDER_NAMES
+from .coordinator import HostedPbxCoordinator
+
+
+class Target(StrEnum):
+    """What a device stands for; part of its identifier."""
+
+    ACCOUNT = "account"
+    EXTENSION = "extension"
+    NUMBER = "number"
+    QUEUE = "queue"
+
+
+def device_identifier(account_id: str, target: Target, target_id: str) -> tuple[str, str]:
+    """The device registry identifier; actions parse it back with ``parse_identifier``."""
+    if target is Target.ACCOUNT:
+        return (DOMAIN, account_id)
+    return (DOMAIN, f"{account_id}|{target}|{target_id}")
+
+
+def parse_identifier(identifier: str) -> tuple[Target, str] | None:
+    """The target and its id from a device identifier (None for the account device)."""
+    parts = identifier.rsplit("|", 2)
+    if len(parts) != 3 or parts[1] not in Target.__members__.values():
+        return None
+    return Target(parts[1]), parts[2]
+
+
+# Device models double as filters of the action's device selectors (services.yaml).
+MODELS = {
+    Target.ACCOUNT: "Account",
+    Target.EXTENSION: "Extension",
+    Target.NUMBER: "Phone number",
+    Target.QUEUE: "Queue",
+}
+
+
+class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
+    """An entity of one extension, number, queue or the account itself."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: HostedPbxCoordinator,
+        description: EntityDescription,
+        target: Target,
+        target_id: str,
+    ) -> None:
+        """Attach the entity to its device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.target = target
+        self.target_id = target_id
+        account = coordinator.client.account_id
+        self._attr_unique_id = f"{account}|{target}|{target_id}|{description.key}"
+        self._attr_device_info = self._device_info(account)
+
+    def _device_info(self, account: str) -> DeviceInfo:
+        info = DeviceInfo(
+            identifiers={device_identifier(account, self.target, self.target_id)},
+            manufacturer=PROVIDER_NAMES[self.coordinator.client.key],
+        )
+        if self.target is Target.ACCOUNT:
+            return info | DeviceInfo(name=account, model=MODELS[self.target])
+        info["via_device"] = device_identifier(account, Target.ACCOUNT, account)
+        data = self.coordinator.data
+        if self.target is Target.EXTENSION:
+            extension = data.extensions.get(self.target_id)
+            name = extension.name if extension else self.target_id
+            return info | DeviceInfo(name=name, model=MODELS[self.target], model_id=self.target_id)
+        if self.target is Target.QUEUE:
+            queue = data.queues.get(self.target_id)
+            name = queue.name if queue else self.target_id
+            return info | DeviceInfo(name=name, model=MODELS[self.target], model_id=self.target_id)
+        return info | DeviceInfo(name=f"+{self.target_id}", model=MODELS[self.target])
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when polling fails or the thing left the account."""
+        return super().available and self.target_id in self._targets()
+
+    def _targets(self) -> set[str]:
+        data = self.coordinator.data
+        if self.target is Target.EXTENSION:
+            return set(data.extensions)
+        if self.target is Target.QUEUE:
+            return set(data.queues)
+        if self.target is Target.NUMBER:
+            return set(data.numbers)
+        return {self.target_id}

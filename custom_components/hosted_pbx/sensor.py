@@ -1,0 +1,229 @@
+"""Sensors: extension status and current call, queue length, credit, request budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .api import Capability
+from .api.models import AccountData, CallDirection, ExtensionStatus
+from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
+from .entity import HostedPbxEntity, Target
+
+# Coordinator-driven: entities never call the provider themselves.
+PARALLEL_UPDATES = 0
+
+type SensorValue = StateType | Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostedPbxSensorDescription(SensorEntityDescription):
+    """A sensor of one extension, queue, number or the account."""
+
+    target: Target
+    capability: Capability | None = None
+    value_fn: Callable[[AccountData, str], SensorValue]
+    exists_fn: Callable[[AccountData, str], bool] = lambda _data, _target: True
+
+
+def _call(data: AccountData, extension_id: str) -> tuple[str | None, CallDirection | None, int]:
+    state = data.extension_states.get(extension_id)
+    if state is None or state.status is ExtensionStatus.IDLE:
+        return None, None, 0
+    return state.remote_number, state.direction, state.duration or 0
+
+
+def _status(data: AccountData, extension_id: str) -> str | None:
+    state = data.extension_states.get(extension_id)
+    return None if state is None else state.status.value
+
+
+def _queue_value(data: AccountData, queue_id: str, longest: bool) -> int | None:
+    state = data.queue_states.get(queue_id)
+    if state is None:
+        return None
+    return state.longest_wait if longest else state.calls_waiting
+
+
+SENSORS: tuple[HostedPbxSensorDescription, ...] = (
+    HostedPbxSensorDescription(
+        key="extension_status",
+        translation_key="extension_status",
+        target=Target.EXTENSION,
+        capability=Capability.EXTENSION_STATUS,
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ExtensionStatus],
+        value_fn=_status,
+    ),
+    HostedPbxSensorDescription(
+        key="call_remote_number",
+        translation_key="call_remote_number",
+        target=Target.EXTENSION,
+        capability=Capability.EXTENSION_STATUS,
+        value_fn=lambda data, ext: _call(data, ext)[0],
+    ),
+    HostedPbxSensorDescription(
+        key="call_direction",
+        translation_key="call_direction",
+        target=Target.EXTENSION,
+        capability=Capability.EXTENSION_STATUS,
+        device_class=SensorDeviceClass.ENUM,
+        options=[direction.value for direction in CallDirection],
+        value_fn=lambda data, ext: (direction := _call(data, ext)[1]) and direction.value,
+    ),
+    HostedPbxSensorDescription(
+        key="call_duration",
+        translation_key="call_duration",
+        target=Target.EXTENSION,
+        capability=Capability.EXTENSION_STATUS,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        value_fn=lambda data, ext: _call(data, ext)[2],
+    ),
+    HostedPbxSensorDescription(
+        key="queue_calls_waiting",
+        translation_key="queue_calls_waiting",
+        target=Target.QUEUE,
+        capability=Capability.QUEUES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data, queue: _queue_value(data, queue, longest=False),
+    ),
+    HostedPbxSensorDescription(
+        key="queue_longest_wait",
+        translation_key="queue_longest_wait",
+        target=Target.QUEUE,
+        capability=Capability.QUEUES,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data, queue: _queue_value(data, queue, longest=True),
+    ),
+    HostedPbxSensorDescription(
+        key="credit_available",
+        translation_key="credit_available",
+        target=Target.NUMBER,
+        capability=Capability.BALANCE,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda data, number: data.numbers[number].credit_available,
+        exists_fn=lambda data, number: data.numbers[number].credit_available is not None,
+    ),
+    HostedPbxSensorDescription(
+        key="credit_limit",
+        translation_key="credit_limit",
+        target=Target.NUMBER,
+        capability=Capability.BALANCE,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda data, number: data.numbers[number].credit_limit,
+        exists_fn=lambda data, number: data.numbers[number].credit_limit is not None,
+    ),
+    HostedPbxSensorDescription(
+        key="package",
+        translation_key="package",
+        target=Target.NUMBER,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data, number: data.numbers[number].package,
+    ),
+)
+
+
+class HostedPbxSensor(HostedPbxEntity, SensorEntity):
+    """A sensor whose value comes from the coordinator's account data."""
+
+    entity_description: HostedPbxSensorDescription
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The current value."""
+        return self.entity_description.value_fn(self.coordinator.data, self.target_id)
+
+
+class ApiRequestsSensor(HostedPbxEntity, SensorEntity):
+    """Requests sent in the current quota window; the budget in the attributes."""
+
+    @property
+    def native_value(self) -> int:
+        """Requests in the sliding window."""
+        return self.coordinator.budget.used()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, int | float]:
+        """What the window allows."""
+        budget = self.coordinator.budget
+        return {
+            "limit": budget.limit,
+            "polling_limit": budget.poll_limit,
+            "window_seconds": budget.window,
+            "total_sent": budget.total_sent,
+        }
+
+
+API_REQUESTS = SensorEntityDescription(
+    key="api_requests",
+    translation_key="api_requests",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    state_class=SensorStateClass.MEASUREMENT,
+)
+
+
+def _targets(data: AccountData, target: Target) -> Iterable[str]:
+    if target is Target.EXTENSION:
+        return data.extensions
+    if target is Target.QUEUE:
+        return data.queues
+    return data.numbers
+
+
+def _new_sensors(coordinator: HostedPbxCoordinator, known: set[str]) -> list[SensorEntity]:
+    data = coordinator.data
+    capabilities = coordinator.client.capabilities
+    entities: list[SensorEntity] = []
+    for description in SENSORS:
+        if description.capability and description.capability not in capabilities:
+            continue
+        for target_id in _targets(data, description.target):
+            sensor = HostedPbxSensor(coordinator, description, description.target, target_id)
+            if sensor.unique_id in known or not description.exists_fn(data, target_id):
+                continue
+            known.add(str(sensor.unique_id))
+            entities.append(sensor)
+    return entities
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HostedPbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add sensors now, and for extensions, queues and numbers that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    account = coordinator.client.account_id
+    known: set[str] = set()
+    async_add_entities(
+        [
+            ApiRequestsSensor(coordinator, API_REQUESTS, Target.ACCOUNT, account),
+            *_new_sensors(coordinator, known),
+        ]
+    )
+
+    @callback
+    def _add_new() -> None:
+        if entities := _new_sensors(coordinator, known):
+            async_add_entities(entities)
+
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))

@@ -1,0 +1,97 @@
+"""Entities through Home Assistant against the VdB simulator."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from simulator.vdb import VdbSimulator
+
+from .helpers import entity_id, run_for
+
+ACCOUNT = "info@example.nl"
+
+
+async def test_entities_follow_the_simulator(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    extension = next(iter(vdb_sim.extensions))
+    status = entity_id(hass, ACCOUNT, "extension", extension, "extension_status")
+    remote = entity_id(hass, ACCOUNT, "extension", extension, "call_remote_number")
+    direction = entity_id(hass, ACCOUNT, "extension", extension, "call_direction")
+
+    vdb_sim.set_live_call(extension, direction="in", state="Ringing", remote="31612345678")
+    await run_for(hass, freezer, 120, step=5)
+    assert hass.states.get(status).state == "ringing"
+    assert hass.states.get(remote).state == "31612345678"
+    assert hass.states.get(direction).state == "inbound"
+
+    vdb_sim.set_live_call(extension, direction="in", state="Up", remote="31612345678")
+    await run_for(hass, freezer, 120, step=5)
+    assert hass.states.get(status).state == "in_call"
+
+    vdb_sim.clear_live_call(extension)
+    await run_for(hass, freezer, 120, step=5)
+    assert hass.states.get(status).state == "idle"
+    assert hass.states.get(remote).state == STATE_UNKNOWN
+
+
+async def test_queue_and_credit(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    queue = next(iter(vdb_sim.queues))
+    number = next(iter(vdb_sim.numbers))
+    credit = entity_id(hass, ACCOUNT, "number", number, "credit_available")
+    limit = entity_id(hass, ACCOUNT, "number", number, "credit_limit")
+    waiting = entity_id(hass, ACCOUNT, "queue", queue, "queue_calls_waiting")
+    longest = entity_id(hass, ACCOUNT, "queue", queue, "queue_longest_wait")
+    assert Decimal(hass.states.get(credit).state) == vdb_sim.numbers[number].credit_available
+    assert Decimal(hass.states.get(limit).state) == vdb_sim.numbers[number].credit_limit
+    assert hass.states.get(credit).attributes["unit_of_measurement"] == "EUR"
+
+    vdb_sim.add_queue_caller(queue, "0612345678")
+    await run_for(hass, freezer, 60, step=5)
+    vdb_sim.add_queue_caller(queue, "0687654321")
+    await run_for(hass, freezer, 120, step=5)
+    assert hass.states.get(waiting).state == "2"
+    assert int(hass.states.get(longest).state) >= 120
+
+    # Credit is read at most every 15 minutes.
+    vdb_sim.set_credit(number, Decimal("12.34"))
+    await run_for(hass, freezer, 600, step=10)
+    assert Decimal(hass.states.get(credit).state) != Decimal("12.34")
+    await run_for(hass, freezer, 400, step=10)
+    assert Decimal(hass.states.get(credit).state) == Decimal("12.34")
+
+
+async def test_unavailable_while_failing_then_recovers(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: object,
+) -> None:
+    from simulator.common import Fault
+
+    extension = next(iter(vdb_sim.extensions))
+    status = entity_id(hass, ACCOUNT, "extension", extension, "extension_status")
+    await run_for(hass, freezer, 60, step=5)
+    assert hass.states.get(status).state == "idle"
+
+    vdb_sim.fault = Fault.HTTP_500
+    await run_for(hass, freezer, 60, step=5)
+    assert hass.states.get(status).state == STATE_UNAVAILABLE
+
+    vdb_sim.fault = Fault.NONE
+    await run_for(hass, freezer, 60, step=5)
+    assert hass.states.get(status).state == "idle"
