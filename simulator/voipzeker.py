@@ -161,6 +161,7 @@ class VoipzekerSimulator:
         self.login_tokens: set[str] = set()
         self.access_tokens: dict[str, float] = {}  # token -> monotonic time issued
         self.token_rejections = 0  # answers with errorCode 90/21
+        self.issued_secrets: list[str] = []  # every invitation and token, for leak checks
         self.extensions = [self._new_extension(i) for i in range(extensions)]
         self.statuses = {ext["id"]: 1 for ext in self.extensions}
         self.dnd: dict[str, bool] = {}  # only extensions whose DND was ever set
@@ -239,7 +240,8 @@ class VoipzekerSimulator:
             for _ in range(self._rng.randint(1, 3)):
                 when = midnight + (now - midnight) * self._rng.random()
                 direction = "in" if self._rng.random() < INBOUND_SHARE else "out"
-                self.add_cdr(ext["id"], direction=direction, when=when)
+                answered = self._rng.random() < ANSWER_CHANCE * 1.6
+                self.add_cdr(ext["id"], direction=direction, answered=answered, when=when)
 
     # --- the test and demo API --------------------------------------------------------------
 
@@ -249,6 +251,7 @@ class VoipzekerSimulator:
             self._rng.choice(string.digits + string.ascii_uppercase) for _ in range(6)
         )
         self.invitations.add(invitation)
+        self.issued_secrets.append(invitation)
         self.invitation_id = invitation
         return invitation
 
@@ -477,6 +480,7 @@ class VoipzekerSimulator:
         self.invitations.discard(invitation)  # single use: the template disables itself
         token = self._secret(64)
         self.login_tokens.add(token)
+        self.issued_secrets.append(token)
         return _ok({"logintoken": token})
 
     def _login(self, form: Form) -> web.Response:
@@ -484,6 +488,7 @@ class VoipzekerSimulator:
             return _fail("User Verified Error", 100)
         token = self._secret(48)
         self.access_tokens[token] = time.monotonic()
+        self.issued_secrets.append(token)
         return _ok({"accesstoken": token})
 
     # --- extensions -------------------------------------------------------------------------
@@ -635,6 +640,7 @@ def _request_size(request: web.Request) -> int:
 def build_demo() -> tuple[VoipzekerSimulator, dict[str, str]]:
     """A small tenant for the live demo, and what to type into the config flow."""
     sim = VoipzekerSimulator(extensions=6, switches=3, seed=7)
+    sim.set_status(sim.extensions[-1]["id"], 2)  # one phone unplugged, for variety
     return sim, {"invitation_id": sim.invitation_id, "path": API_PATH}
 
 

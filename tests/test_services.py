@@ -1,0 +1,176 @@
+"""click_to_call and send_sms end to end through Home Assistant and the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hosted_pbx.const import DOMAIN
+from simulator.common import Fault
+from simulator.vdb import VdbSimulator
+
+from .helpers import device_id
+
+ACCOUNT = "info@example.nl"
+
+
+async def _call(hass: HomeAssistant, action: str, data: dict[str, Any]) -> Any:
+    return await hass.services.async_call(DOMAIN, action, data, blocking=True, return_response=True)
+
+
+async def test_click_to_call(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    extension = next(iter(vdb_sim.extensions))
+    device = device_id(hass, ACCOUNT, "extension", extension)
+    response = await _call(
+        hass, "click_to_call", {"device_id": device, "number": "+31 6 1234 5678"}
+    )
+    assert vdb_sim.received[-1] == {
+        "C": "init_call",
+        "N": extension,
+        "T": "0612345678",
+        "U": ACCOUNT,
+    }
+    assert response == {"status": "call started", "extension": extension, "to": "0612345678"}
+
+
+async def test_click_to_call_abroad_and_without_response(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    extension = next(iter(vdb_sim.extensions))
+    device = device_id(hass, ACCOUNT, "extension", extension)
+    await hass.services.async_call(
+        DOMAIN, "click_to_call", {"device_id": device, "number": "0032 470 12 34 56"}, blocking=True
+    )
+    assert vdb_sim.received[-1]["T"] == "0032470123456"
+
+
+async def test_send_sms(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    number = next(iter(vdb_sim.numbers))
+    device = device_id(hass, ACCOUNT, "number", number)
+    response = await _call(
+        hass,
+        "send_sms",
+        {
+            "device_id": device,
+            "to": "06-12345678",
+            "message": "Alarm: back door open!",
+            "sender": "Kantoor",
+        },
+    )
+    assert vdb_sim.received[-1] == {
+        "C": "send_sms",
+        "N": number,
+        "F": "Kantoor",
+        "T": "0612345678",
+        "M": "Alarm: back door open!",
+        "U": ACCOUNT,
+    }
+    assert response["status"] == "SMS send"
+    await _call(hass, "send_sms", {"device_id": device, "to": "0612345678", "message": "Hi"})
+    assert vdb_sim.received[-1]["F"] == number  # default sender: the number itself
+
+
+@pytest.mark.parametrize(
+    ("action", "fields", "key"),
+    [
+        ("click_to_call", {"number": "12"}, "invalid_number"),
+        ("click_to_call", {"number": "call me maybe"}, "invalid_number"),
+        ("send_sms", {"to": "0612345678", "message": "x" * 161}, "sms_length"),
+        ("send_sms", {"to": "0612345678", "message": "Café open €5"}, "sms_invalid_characters"),
+        ("send_sms", {"to": "020 123 4567", "message": "Hi"}, "not_mobile"),
+        (
+            "send_sms",
+            {"to": "0612345678", "message": "Hi", "sender": "Way too long name"},
+            "invalid_sender",
+        ),
+    ],
+)
+async def test_invalid_input_sends_nothing(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    action: str,
+    fields: dict[str, str],
+    key: str,
+) -> None:
+    target = ("extension", next(iter(vdb_sim.extensions)))
+    if action == "send_sms":
+        target = ("number", next(iter(vdb_sim.numbers)))
+    device = device_id(hass, ACCOUNT, *target)
+    before = list(vdb_sim.commands)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, action, {"device_id": device, **fields})
+    assert err.value.translation_key == key
+    assert vdb_sim.commands == before
+
+
+async def test_invalid_characters_are_named(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    device = device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers)))
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, "send_sms", {"device_id": device, "to": "0612345678", "message": "Café €5"}
+        )
+    assert err.value.translation_placeholders["characters"] == "é €"
+    assert "é €" in str(err.value)
+
+
+async def test_wrong_device_kind(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    number_device = device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers)))
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "click_to_call", {"device_id": number_device, "number": "0612345678"})
+    assert err.value.translation_key == "not_extension_device"
+    account_device = dr.async_get(hass).async_get_device({(DOMAIN, ACCOUNT)})
+    assert account_device is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, "send_sms", {"device_id": account_device.id, "to": "0612345678", "message": "Hi"}
+        )
+    assert err.value.translation_key == "not_number_device"
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, "send_sms", {"device_id": "nope", "to": "0612345678", "message": "Hi"})
+
+
+async def test_unloaded_entry(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    device = device_id(hass, ACCOUNT, "extension", next(iter(vdb_sim.extensions)))
+    assert await hass.config_entries.async_unload(loaded_vdb.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "click_to_call", {"device_id": device, "number": "0612345678"})
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_provider_refusal_and_failures(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    extension = next(iter(vdb_sim.extensions))
+    device = device_id(hass, ACCOUNT, "extension", extension)
+    del vdb_sim.extensions[extension]  # removed in the portal since the last structure read
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "click_to_call", {"device_id": device, "number": "0612345678"})
+    assert err.value.translation_key == "refused"
+    assert "Unknown extension" in str(err.value)
+
+    for fault, key in (
+        (Fault.HTTP_500, "provider_unavailable"),
+        (Fault.HTML, "invalid_response"),
+        (Fault.TRUNCATED, "invalid_response"),
+        (Fault.QUOTA, "rate_limited"),
+    ):
+        vdb_sim.fault = fault
+        with pytest.raises(HomeAssistantError) as err:
+            await _call(hass, "click_to_call", {"device_id": device, "number": "0612345678"})
+        assert err.value.translation_key == key

@@ -1,0 +1,843 @@
+"""The VOIPZeker Unite client against its simulator, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from custom_components.hosted_pbx.api import voipzeker
+from custom_components.hosted_pbx.api.errors import (
+    AuthError,
+    InvalidRequest,
+    InvalidResponse,
+    ProviderError,
+    ProviderUnavailable,
+    QuotaExceeded,
+)
+from custom_components.hosted_pbx.api.http import HttpResponse
+from custom_components.hosted_pbx.api.models import (
+    AccountData,
+    CallDirection,
+    ExtensionStatus,
+    Read,
+    ReadKind,
+    SwitchKind,
+)
+from custom_components.hosted_pbx.api.voipzeker import (
+    CallEvent,
+    VoipzekerClient,
+    async_provision,
+    parse_webhook_event,
+    webhook_template,
+)
+from simulator.common import Fault, SimulatorServer
+from simulator.voipzeker import API_PATH, VoipzekerSimulator
+
+LIVE = Read(ReadKind.LIVE, "all")
+
+
+@dataclass
+class Env:
+    """A running simulator, its URL and a client session."""
+
+    sim: VoipzekerSimulator
+    url: str
+    session: aiohttp.ClientSession
+    errors: list[BaseException] = field(default_factory=list)
+
+    async def client(self, **kwargs: Any) -> VoipzekerClient:
+        token = await async_provision(self.session, self.sim.invitation_id, self.url)
+        client = VoipzekerClient(self.session, login_token=token, base_url=self.url, **kwargs)
+        await client.async_validate()
+        return client
+
+    def ext(self, index: int) -> str:
+        return str(self.sim.extensions[index]["id"])
+
+    def clean(self, err: BaseException) -> BaseException:
+        """Assert no invitation or token is in the error (or its cause); return it."""
+        texts = [str(err), repr(err), str(err.__cause__ or ""), repr(err.__cause__ or "")]
+        for secret in self.sim.issued_secrets:
+            assert all(secret not in text for text in texts), f"secret leaked in {err!r}"
+        return err
+
+
+type MakeEnv = Callable[..., Awaitable[Env]]
+
+
+@pytest.fixture
+async def make_env(socket_enabled: None) -> AsyncIterator[MakeEnv]:
+    servers: list[SimulatorServer] = []
+    session = aiohttp.ClientSession()
+
+    async def _make(**kwargs: Any) -> Env:
+        sim = VoipzekerSimulator(**{"extensions": 5, "switches": 3, **kwargs})
+        server = SimulatorServer(sim.app, API_PATH)
+        servers.append(server)
+        return Env(sim, await server.start(), session)
+
+    yield _make
+    await session.close()
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+async def env(make_env: MakeEnv) -> Env:
+    return await make_env()
+
+
+async def loaded(env: Env, **kwargs: Any) -> tuple[VoipzekerClient, AccountData]:
+    client = await env.client(**kwargs)
+    return client, await client.async_load_structure(AccountData())
+
+
+# --- provisioning -------------------------------------------------------------------------
+
+
+async def test_provision_gives_a_login_token_that_logs_in(env: Env) -> None:
+    token = await async_provision(env.session, env.sim.invitation_id, env.url)
+    assert token in env.sim.login_tokens
+    client = VoipzekerClient(env.session, login_token=token, base_url=env.url)
+    await client.async_validate()
+    assert client.account_id == env.sim.tenant == "1234"
+    assert env.sim.requests["appprovision"] == 1
+    assert env.sim.requests["applogin"] == 1
+
+
+async def test_provision_accepts_lower_case_and_spaces(env: Env) -> None:
+    token = await async_provision(env.session, f" {env.sim.invitation_id.lower()} ", env.url)
+    assert token in env.sim.login_tokens
+
+
+async def test_invitation_is_single_use(env: Env) -> None:
+    invitation = env.sim.invitation_id
+    await async_provision(env.session, invitation, env.url)
+    with pytest.raises(AuthError) as info:
+        await async_provision(env.session, invitation, env.url)
+    env.clean(info.value)
+    assert invitation not in str(info.value)
+    # Re-enabling the template in the portal gives a new id that works.
+    assert await async_provision(env.session, env.sim.issue_invitation(), env.url)
+
+
+async def test_unknown_invitation_is_refused(env: Env) -> None:
+    with pytest.raises(AuthError) as info:
+        await async_provision(env.session, "ZZZZ99", env.url)
+    env.clean(info.value)
+    assert "ZZZZ99" not in str(info.value)
+
+
+@pytest.mark.parametrize("invitation", ["", "ABC12", "ABC1234", "ABC-12", "ÄBC123", "AB 123"])
+async def test_invitation_format_checked_before_any_request(env: Env, invitation: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        await async_provision(env.session, invitation, env.url)
+    assert info.value.reason == "invalid_invitation"
+    assert env.sim.quota.total == 0
+
+
+async def test_provision_answer_without_token(env: Env) -> None:
+    env.sim._provision = lambda form: web.json_response({"status": True, "data": {}})  # type: ignore[method-assign]
+    with pytest.raises(InvalidResponse):
+        await async_provision(env.session, env.sim.invitation_id, env.url)
+
+
+async def test_provision_http_errors(env: Env) -> None:
+    env.sim.force_http_status = 401
+    with pytest.raises(AuthError) as info:
+        await async_provision(env.session, env.sim.invitation_id, env.url)
+    env.clean(info.value)
+    env.sim.force_http_status = 400
+    with pytest.raises(AuthError):
+        await async_provision(env.session, env.sim.invitation_id, env.url)
+
+
+# --- access token -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("minutes", [29, 31])
+async def test_token_renewed_before_expiry(
+    env: Env, freezer: FrozenDateTimeFactory, minutes: int
+) -> None:
+    client, data = await loaded(env)
+    freezer.tick(timedelta(minutes=minutes))
+    data = await client.async_read(LIVE, data)
+    assert len(data.extension_states) == 5
+    assert env.sim.requests["applogin"] == 2
+    assert env.sim.token_rejections == 0
+
+
+@pytest.mark.parametrize(
+    ("poke", "code"),
+    [(VoipzekerSimulator.expire_access_tokens, 90), (VoipzekerSimulator.forget_access_tokens, 21)],
+)
+async def test_rejected_token_renewed_and_request_retried(
+    env: Env, poke: Callable[[VoipzekerSimulator], None], code: int
+) -> None:
+    client, data = await loaded(env)
+    env.sim.set_status(env.ext(0), 3)
+    poke(env.sim)
+    data = await client.async_read(LIVE, data)
+    assert data.extension_states[env.ext(0)].status is ExtensionStatus.RINGING
+    assert env.sim.token_rejections == 1
+    assert env.sim.requests["applogin"] == 2
+
+
+async def test_concurrent_requests_share_one_renewal(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim.expire_access_tokens()
+    await asyncio.gather(*(client.async_read(LIVE, data) for _ in range(3)))
+    assert env.sim.requests["applogin"] == 2
+
+
+async def test_polling_across_expiries_never_rejected(
+    env: Env, freezer: FrozenDateTimeFactory
+) -> None:
+    client, data = await loaded(env)
+    for _ in range(65 * 3):  # 65 minutes, every 20 seconds
+        freezer.tick(timedelta(seconds=20))
+        data = await client.async_read(LIVE, data)
+    assert env.sim.token_rejections == 0
+    assert env.sim.quota.violations == 0
+    assert env.sim.requests["applogin"] == 3  # at 0, 28 and 56 minutes
+
+
+async def test_refused_renewal_is_an_auth_error(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim.revoke_login_tokens()
+    env.sim.expire_access_tokens()
+    with pytest.raises(AuthError) as info:
+        await client.async_read(LIVE, data)
+    env.clean(info.value)
+
+
+async def test_token_refused_after_renewal_is_an_auth_error(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim._check_token = lambda token: web.json_response(  # type: ignore[method-assign]
+        {"status": False, "errorCode": 90, "message": "Access token value renew"}
+    )
+    with pytest.raises(AuthError) as info:
+        await client.async_read(LIVE, data)
+    assert not isinstance(info.value, voipzeker._TokenRejected)
+    env.clean(info.value)
+
+
+async def test_login_answer_without_token(env: Env) -> None:
+    token = await async_provision(env.session, env.sim.invitation_id, env.url)
+    env.sim._login = lambda form: web.json_response({"status": True, "data": {}})  # type: ignore[method-assign]
+    client = VoipzekerClient(env.session, login_token=token, base_url=env.url)
+    with pytest.raises(InvalidResponse):
+        await client.async_validate()
+
+
+# --- structure and reads ------------------------------------------------------------------
+
+
+async def test_account_id_needs_validation(env: Env) -> None:
+    client = VoipzekerClient(env.session, login_token="x", base_url=env.url)
+    with pytest.raises(RuntimeError):
+        _ = client.account_id
+
+
+async def test_tenant_from_switches_when_usernames_have_no_prefix(make_env: MakeEnv) -> None:
+    env = await make_env()
+    for ext in env.sim.extensions:
+        ext["username"] = ext["extno_format"]
+    client = await env.client()
+    assert client.account_id == env.sim.tenant_id
+
+
+async def test_tenant_unknown_is_invalid(make_env: MakeEnv) -> None:
+    env = await make_env(extensions=0, switches=0)
+    with pytest.raises(InvalidResponse):
+        await env.client()
+
+
+async def test_load_structure_reads_every_page(make_env: MakeEnv) -> None:
+    env = await make_env(extensions=25, switches=7)
+    client = await env.client()
+    client.page_limit = 10
+    before = env.sim.requests["listextensions"]
+    data = await client.async_load_structure(AccountData())
+    assert env.sim.requests["listextensions"] - before == 3
+    assert env.sim.requests["listswitches"] == 1
+    assert set(data.extensions) == {ext["id"] for ext in env.sim.extensions}
+    assert data.extensions[env.ext(0)].name == "0200 Receptie"
+    assert {s.id for s in data.switches.values() if s.kind is SwitchKind.SWITCH} == {
+        str(n) for n in range(1, 8)
+    }
+    costs = {read.key: read.cost for read in client.plan_reads(data)}
+    assert costs["structure:extensions"] == 3
+    assert costs["live:all"] == 1
+    # Only the first DND states are read at load; plan_reads covers every extension.
+    dnd = [s for s in data.switches.values() if s.kind is SwitchKind.DO_NOT_DISTURB]
+    assert len(dnd) == voipzeker.DND_READS_ON_LOAD
+    assert sum(key.startswith("switch:dnd_") for key in costs) == 25
+    assert env.sim.quota.violations == 0
+
+
+async def test_paging_stops_without_page_count(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await env.client()
+    monkeypatch.setattr(voipzeker, "MAX_PAGES", 3)
+    full_page = [{"switch_no": str(n), "switchkey": f"k{n}", "state": "1"} for n in (1, 2)]
+    env.sim._handlers["listswitches"] = lambda form: web.json_response(
+        {"status": True, "data": full_page}
+    )
+    client.page_limit = 2
+    switches = await client.async_switches()
+    assert env.sim.requests["listswitches"] == 3
+    assert set(switches) == {"1", "2"}
+    client.page_limit = 5  # a short page is the last one
+    await client.async_switches()
+    assert env.sim.requests["listswitches"] == 4
+
+
+async def test_no_sip_password_in_data(env: Env) -> None:
+    client, data = await loaded(env)
+    passwords = [ext["password"] for ext in env.sim.extensions]
+    assert all(password not in repr(data) for password in passwords)
+    assert all(password not in repr(client.__dict__) for password in passwords)
+
+
+async def test_load_structure_stops_quietly_when_budget_says_no(env: Env) -> None:
+    sent = 0
+
+    def gate() -> None:
+        nonlocal sent
+        if sent >= 5:
+            raise QuotaExceeded("budget", 10)
+        sent += 1
+
+    token = await async_provision(env.session, env.sim.invitation_id, env.url)
+    client = VoipzekerClient(env.session, login_token=token, base_url=env.url, gate=gate)
+    data = await client.async_load_structure(AccountData())  # login, 2 lists, 2 DND
+    assert len(data.extensions) == 5
+    assert len([s for s in data.switches.values() if s.kind is SwitchKind.DO_NOT_DISTURB]) == 2
+    assert client.account_id == "1234"
+    with pytest.raises(QuotaExceeded):
+        await client.async_read(LIVE, data)
+
+
+async def test_load_structure_keeps_known_dnd(env: Env) -> None:
+    client, data = await loaded(env)
+    before = env.sim.requests["getextensionproperties"]
+    await client.async_load_structure(data)
+    assert env.sim.requests["getextensionproperties"] == before
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "direction"),
+    [
+        (0, ExtensionStatus.NEVER_REGISTERED, None),
+        (1, ExtensionStatus.IDLE, None),
+        (2, ExtensionStatus.OFFLINE, None),
+        (3, ExtensionStatus.RINGING, CallDirection.INBOUND),
+        (4, ExtensionStatus.DIALING, CallDirection.OUTBOUND),
+        (5, ExtensionStatus.IN_CALL, CallDirection.OUTBOUND),
+        (6, ExtensionStatus.IN_CALL, CallDirection.INBOUND),
+    ],
+)
+async def test_status_mapping(
+    env: Env, code: int, status: ExtensionStatus, direction: CallDirection | None
+) -> None:
+    client, data = await loaded(env)
+    env.sim.set_status(env.ext(2), code)
+    data = await client.async_read(LIVE, data)
+    state = data.extension_states[env.ext(2)]
+    assert (state.status, state.direction) == (status, direction)
+    assert data.extension_states[env.ext(0)].status is ExtensionStatus.IDLE
+
+
+async def test_all_statuses_in_one_request(env: Env) -> None:
+    client, data = await loaded(env)
+    before = env.sim.requests["listextensionsstatus"]
+    await client.async_read(LIVE, data)
+    assert env.sim.requests["listextensionsstatus"] - before == 1
+
+
+async def test_statuses_in_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    client, data = await loaded(env)
+    monkeypatch.setattr(voipzeker, "STATUS_CHUNK", 2)
+    assert client.plan_reads(data)[0].cost == 3
+    data = await client.async_read(LIVE, data)
+    assert len(data.extension_states) == 5
+    assert env.sim.requests["listextensionsstatus"] == 3
+
+
+async def test_many_extensions_stay_under_the_size_cap(make_env: MakeEnv) -> None:
+    env = await make_env(extensions=450, switches=0)
+    client = await env.client()
+    client.page_limit = 300
+    data = await client.async_load_structure(AccountData())
+    data = await client.async_read(LIVE, data)
+    assert len(data.extension_states) == 450
+    assert env.sim.requests["listextensionsstatus"] == 3
+
+
+async def test_no_extensions_no_status_request(env: Env) -> None:
+    client = await env.client()
+    data = await client.async_read(LIVE, AccountData())
+    assert data.extension_states == {}
+    assert env.sim.requests["listextensionsstatus"] == 0
+
+
+async def test_switch_and_dnd_reads(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim.switch("1")["state"] = False
+    env.sim.dnd[env.ext(4)] = True
+    data = await client.async_read(Read(ReadKind.SWITCH, "switches"), data)
+    assert data.switches["1"].is_on is False
+    assert data.switches[f"dnd_{env.ext(0)}"].kind is SwitchKind.DO_NOT_DISTURB
+    data = await client.async_read(Read(ReadKind.SWITCH, f"dnd_{env.ext(4)}"), data)
+    dnd = data.switches[f"dnd_{env.ext(4)}"]
+    assert (dnd.is_on, dnd.extension_id, dnd.name) == (True, env.ext(4), "0204 Directie")
+
+
+async def test_structure_read_drops_removed_extensions(env: Env) -> None:
+    client, data = await loaded(env)
+    data = await client.async_read(LIVE, data)
+    gone = env.sim.extensions.pop(0)["id"]
+    data = await client.async_read(Read(ReadKind.STRUCTURE, "extensions"), data)
+    assert gone not in data.extensions
+    assert gone not in data.extension_states
+    assert f"dnd_{gone}" not in data.switches
+    assert "1" in data.switches
+
+
+async def test_unknown_read(env: Env) -> None:
+    client, data = await loaded(env)
+    with pytest.raises(InvalidRequest):
+        await client.async_read(Read(ReadKind.QUEUE, "q"), data)
+
+
+async def test_undocumented_status_code_gives_no_state(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim.statuses[env.ext(1)] = 9
+    data = await client.async_read(LIVE, data)
+    assert env.ext(1) not in data.extension_states
+
+
+# --- switches -----------------------------------------------------------------------------
+
+
+async def test_switch_toggled(env: Env) -> None:
+    client, _ = await loaded(env)
+    assert env.sim.switch("2")["state"] is False
+    switch = await client.async_set_switch("2", True)
+    assert env.sim.switch("2")["state"] is True
+    assert (switch.id, switch.name, switch.is_on) == ("2", "Vakantie", True)
+    switch = await client.async_set_switch("2", False)
+    assert env.sim.switch("2")["state"] is False
+    assert switch.is_on is False
+
+
+async def test_switch_toggled_without_loaded_structure(env: Env) -> None:
+    client = await env.client()
+    switch = await client.async_set_switch("1", False)
+    assert switch.is_on is False
+    assert env.sim.switch("1")["state"] is False
+
+
+async def test_dnd_toggled(env: Env) -> None:
+    client, _ = await loaded(env)
+    switch = await client.async_set_switch(f"dnd_{env.ext(1)}", True)
+    assert env.sim.dnd[env.ext(1)] is True
+    assert switch.is_on is True
+    assert switch.kind is SwitchKind.DO_NOT_DISTURB
+    assert switch.extension_id == env.ext(1)
+    switch = await client.async_set_switch(f"dnd_{env.ext(1)}", False)
+    assert env.sim.dnd[env.ext(1)] is False
+    assert switch.is_on is False
+
+
+async def test_refused_switch_raises_and_keeps_state(env: Env) -> None:
+    client, _ = await loaded(env)
+    env.sim.refuse_switch("1")
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_set_switch("1", False)
+    assert info.value.reason == "refused"
+    assert "could not be updated" in str(info.value)
+    assert env.sim.switch("1")["state"] is True
+    env.clean(info.value)
+
+
+async def test_unknown_switch_and_extension(env: Env) -> None:
+    client, _ = await loaded(env)
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_set_switch("99", True)
+    assert info.value.reason == "unknown_switch"
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_set_switch("dnd_R000", True)
+    assert info.value.reason == "refused"
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [("06 1234 5678", "31612345678"), ("+32 470 12 34 56", "32470123456")],
+)
+async def test_click_to_call_recorded(env: Env, typed: str, sent: str) -> None:
+    client, _ = await loaded(env)
+    result = await client.async_click_to_call(env.ext(3), typed)
+    assert env.sim.calls == [{"username": "1234*0203", "call_number": sent}]
+    assert result.status == "Operation Successful."
+    assert result.as_dict()["extension"] == "1234*0203"
+
+
+async def test_click_to_call_reloads_unknown_extension(env: Env) -> None:
+    client = await env.client()
+    await client.async_click_to_call(env.ext(0), "0201234567")
+    assert env.sim.calls == [{"username": "1234*0200", "call_number": "31201234567"}]
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_click_to_call("R000", "0201234567")
+    assert info.value.reason == "unknown_extension"
+    assert len(env.sim.calls) == 1
+
+
+async def test_click_to_call_bad_number_sends_nothing(env: Env) -> None:
+    client, _ = await loaded(env)
+    before = env.sim.quota.total
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_click_to_call(env.ext(0), "12")
+    assert info.value.reason == "invalid_number"
+    assert env.sim.quota.total == before
+
+
+async def test_sms_not_supported(env: Env) -> None:
+    client = VoipzekerClient(env.session, login_token="x", base_url=env.url)
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_send_sms("0201234567", "0612345678", "hi", None)
+    assert info.value.reason == "not_supported"
+    assert VoipzekerClient.key == "voipzeker"
+    assert VoipzekerClient.quota.limit == 30
+
+
+async def test_calls_today(env: Env) -> None:
+    env.sim.cdr.clear()
+    now = datetime.now(voipzeker.PROVIDER_TZ).replace(tzinfo=None)
+    ext = env.ext(0)
+    for answered in (True, True, False):
+        env.sim.add_cdr(ext, direction="in", answered=answered)
+    env.sim.add_cdr(ext, direction="in", answered=False, internal=True)
+    env.sim.add_cdr(ext, direction="out", answered=True)
+    env.sim.add_cdr(ext, direction="in", answered=False, when=now - timedelta(days=1))
+    client = await env.client()
+    assert await client.async_calls_today() == (2, 2)
+    assert env.sim.requests["listcdrlogs"] == 2
+
+
+async def test_calls_today_without_item_count(env: Env) -> None:
+    client = await env.client()
+    answers = iter(
+        [
+            {"status": True, "pagination": {"pagecount": "4"}, "data": [{}]},
+            {"status": True, "data": []},
+        ]
+    )
+    env.sim._handlers["listcdrlogs"] = lambda form: web.json_response(next(answers))
+    assert await client.async_calls_today() == (4, 0)
+
+
+async def test_webhook_set_and_fired(env: Env, socket_enabled: None) -> None:
+    received: list[dict[str, str]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(dict(request.query))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/api/webhook/abc", hook)
+    receiver = SimulatorServer(app, "/api/webhook/abc")
+    url = await receiver.start()
+    try:
+        client, _ = await loaded(env)
+        await client.async_set_webhook(webhook_template(url))
+        assert env.sim.webhook_url == webhook_template(url)
+        status = await env.sim.fire_webhook(
+            env.session, callfrom="+31612345678", status_desc="CONNECTED"
+        )
+        assert status == 200
+    finally:
+        await receiver.stop()
+    event = parse_webhook_event(received[0], client.webhook_numbers)
+    assert isinstance(event, CallEvent)
+    assert event.to_number == "1234*0200"
+    assert event.from_number == "+31612345678"
+    assert (event.status_desc, event.status, event.direction) == (
+        "CONNECTED",
+        6,
+        CallDirection.INBOUND,
+    )
+    assert event.as_dict()["status"] == "connected"
+
+
+async def test_webhook_cleared_and_checked(env: Env) -> None:
+    client = await env.client()
+    await client.async_set_webhook("")
+    assert env.sim.webhook_url is None
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_set_webhook("ftp://example.nl/{callfrom}")
+    assert info.value.reason == "invalid_url"
+    with pytest.raises(RuntimeError):
+        await env.sim.fire_webhook(env.session)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+async def test_quota_retry_after_next_minute(env: Env, freezer: FrozenDateTimeFactory) -> None:
+    freezer.move_to("2025-06-02 10:00:45+00:00")
+    client, data = await loaded(env)
+    while env.sim.quota.hit():
+        pass
+    with pytest.raises(QuotaExceeded) as info:
+        await client.async_read(LIVE, data)
+    assert info.value.retry_after == pytest.approx(15)
+    env.clean(info.value)
+    freezer.tick(timedelta(seconds=61))
+    await client.async_read(LIVE, data)
+
+
+async def test_quota_fault(env: Env, freezer: FrozenDateTimeFactory) -> None:
+    freezer.move_to("2025-06-02 10:00:01+00:00")
+    client, data = await loaded(env)
+    env.sim.fault = Fault.QUOTA
+    with pytest.raises(QuotaExceeded) as info:
+        await client.async_read(LIVE, data)
+    assert info.value.retry_after == pytest.approx(59)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.HTTP_500, ProviderUnavailable),
+        (Fault.HTML, InvalidResponse),
+        (Fault.TRUNCATED, InvalidResponse),
+    ],
+)
+async def test_bad_answers(env: Env, fault: Fault, error: type[ProviderError]) -> None:
+    client, data = await loaded(env)
+    env.sim.fault = fault
+    with pytest.raises(error) as info:
+        await client.async_read(LIVE, data)
+    env.clean(info.value)
+
+
+async def test_timeout(env: Env) -> None:
+    client, data = await loaded(env, request_timeout=0.2)
+    env.sim.fault = Fault.SLOW
+    env.sim.slow_seconds = 0.6
+    with pytest.raises(ProviderUnavailable) as info:
+        await client.async_read(LIVE, data)
+    env.clean(info.value)
+    await asyncio.sleep(0.5)  # let the slow handler finish before the server stops
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "reason"),
+    [
+        (401, AuthError, None),
+        (403, AuthError, None),
+        (400, InvalidRequest, "invalid_request"),
+        (413, InvalidRequest, "payload_too_large"),
+        (404, InvalidResponse, None),
+    ],
+)
+async def test_http_errors(
+    env: Env, status: int, error: type[ProviderError], reason: str | None
+) -> None:
+    client, data = await loaded(env)
+    env.sim.force_http_status = status
+    with pytest.raises(error) as info:
+        await client.async_read(LIVE, data)
+    assert getattr(info.value, "reason", None) == reason
+    env.clean(info.value)
+
+
+async def test_oversized_request_refused(env: Env) -> None:
+    client = await env.client()
+    with pytest.raises(InvalidRequest) as info:
+        await client.async_set_webhook("https://example.nl/" + "x" * 21_000)
+    assert info.value.reason == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "reason"),
+    [
+        (None, InvalidRequest, "refused"),
+        (0, InvalidRequest, "refused"),
+        (1, InvalidRequest, "not_allowed"),
+        (100, AuthError, None),
+        (107, AuthError, None),
+    ],
+)
+async def test_status_false_is_an_error(
+    env: Env, code: int | None, error: type[ProviderError], reason: str | None
+) -> None:
+    client, data = await loaded(env)
+    token = next(iter(env.sim.access_tokens))
+    env.sim.force_error = (code, f"Something is wrong with {token} for you")
+    with pytest.raises(error) as info:
+        await client.async_read(LIVE, data)
+    assert getattr(info.value, "reason", None) == reason
+    assert "Something is wrong with *** for you" in str(info.value)
+    env.clean(info.value)
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (HttpResponse(200, '["not", "an", "envelope"]'), InvalidResponse),
+        (HttpResponse(200, '{"data": []}'), InvalidResponse),
+        (HttpResponse(200, '{"status": "0", "message": "no"}'), InvalidRequest),
+        (HttpResponse(302, ""), InvalidResponse),
+        (HttpResponse(401, "Unauthorized"), AuthError),
+        (HttpResponse(200, '{"status": false, "errorCode": "90"}'), AuthError),
+    ],
+)
+def test_check_answers(response: HttpResponse, error: type[ProviderError]) -> None:
+    with pytest.raises(error):
+        voipzeker._check(response, ["secret"])
+
+
+def test_check_accepts_php_style_true() -> None:
+    body = voipzeker._check(HttpResponse(200, '{"status": "1", "data": {"a": 1}}'), [])
+    assert body["data"] == {"a": 1}
+
+
+def test_status_items_tolerates_rows() -> None:
+    body = {"data": {"items": [{"id": "A", "status": "3"}, {"extensionid": "B", "regstatus": 2}]}}
+    assert voipzeker._status_items(body) == {"A": 3, "B": 2}
+    with pytest.raises(InvalidResponse):
+        voipzeker._status_items({"data": {"items": "x"}})
+    with pytest.raises(InvalidResponse):
+        voipzeker._status_items({"data": []})
+    with pytest.raises(InvalidResponse):
+        voipzeker._page({"data": {"items": "x"}})
+
+
+async def test_bad_properties_shape(env: Env) -> None:
+    client, _ = await loaded(env)
+    env.sim._handlers["getextensionproperties"] = lambda form: web.json_response(
+        {"status": True, "data": {"extensionproperties": ["x"]}}
+    )
+    with pytest.raises(InvalidResponse):
+        await client.async_dnd(env.ext(0))
+
+
+# --- webhook events -----------------------------------------------------------------------
+
+NOW = 1_750_000_000.0
+KNOWN = {"1234*0200", "0200", "31880660550"}
+
+
+def event(**changes: str) -> dict[str, str]:
+    fields = {
+        "calluniqueid": "195.200.82.130_90f7e83d-1348-4644-b112-71d4b286fe7f",
+        "callfrom": "31612345678",
+        "callto": "1234*0200",
+        "status": "3",
+        "status_desc": "INCOMING_RINGING",
+        "direction": "in",
+        "timestamp": str(int(NOW) - 5),
+    }
+    return {key: value for key, value in {**fields, **changes}.items() if value != "-"}
+
+
+def test_webhook_event_parsed() -> None:
+    parsed = parse_webhook_event(event(), KNOWN, now=NOW)
+    assert parsed == CallEvent(
+        "195.200.82.130_90f7e83d-1348-4644-b112-71d4b286fe7f",
+        "31612345678",
+        "1234*0200",
+        3,
+        "INCOMING_RINGING",
+        CallDirection.INBOUND,
+        datetime.fromtimestamp(int(NOW) - 5, UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"callfrom": "+31880660550", "callto": "0031612345678", "direction": "OUT"},
+        {"callfrom": "anonymous"},
+        {"callfrom": ""},
+        {"status_desc": "connected", "status": "6"},
+        {"timestamp": str(int(NOW * 1000))},
+    ],
+)
+def test_webhook_event_variants_accepted(changes: dict[str, str]) -> None:
+    assert parse_webhook_event(event(**changes), KNOWN, now=NOW) is not None
+
+
+def test_webhook_event_short_names_accepted() -> None:
+    short = {
+        "id": "abc",
+        "from": "31612345678",
+        "to": "0200",
+        "status": "1",
+        "desc": "DISCONNECTED",
+        "dir": "in",
+        "ts": str(int(NOW)),
+    }
+    assert parse_webhook_event(short, KNOWN, now=NOW) is not None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"callto": "1234*0999"},
+        {"callfrom": "<script>"},
+        {"callto": "-"},
+        {"calluniqueid": "a b"},
+        {"calluniqueid": ""},
+        {"status_desc": "ON_HOLD"},
+        {"status": "x"},
+        {"status": "12345"},
+        {"direction": "sideways"},
+        {"timestamp": str(int(NOW) - 2 * 86400)},
+        {"timestamp": str(int(NOW) + 2 * 86400)},
+        {"timestamp": "yesterday"},
+    ],
+)
+def test_webhook_event_rejected(changes: dict[str, str]) -> None:
+    assert parse_webhook_event(event(**changes), KNOWN, now=NOW) is None
+
+
+def test_webhook_event_default_clock() -> None:
+    assert parse_webhook_event(event(timestamp=str(int(time.time()))), KNOWN) is not None
+
+
+def test_webhook_template_keeps_existing_query() -> None:
+    template = webhook_template("https://ha.example/api/webhook/x?a=1")
+    assert template.startswith("https://ha.example/api/webhook/x?a=1&calluniqueid={calluniqueid}")
+
+
+async def test_webhook_numbers(env: Env) -> None:
+    client, _ = await loaded(env)
+    assert {"1234*0200", "0200", "31880660550"} <= client.webhook_numbers
+
+
+# --- the simulator's own behaviour used by the demo ---------------------------------------
+
+
+async def test_activity_changes_statuses_and_pushes_events() -> None:
+    sim = VoipzekerSimulator(extensions=4, switches=1, seed=3)
+    before = dict(sim.statuses)
+    events = [event for _ in range(200) for event in sim.tick()]
+    assert sim.statuses != before or events
+    descs = {event["status_desc"] for event in events}
+    assert descs <= voipzeker.WEBHOOK_DESCRIPTIONS
+    assert "DISCONNECTED" in descs
