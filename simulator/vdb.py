@@ -192,6 +192,8 @@ class VdbSimulator:
         self._other_quotas: dict[str, QuotaCounter] = {}
         self.fault = Fault.NONE
         self.slow_seconds: float = 30
+        # Seconds the provider's clock runs ahead of ours (negative: behind).
+        self.clock_skew: float = 0
         self.received: list[dict[str, str]] = []
         self.commands: list[str] = []
         self._rng = random.Random(seed)
@@ -251,7 +253,8 @@ class VdbSimulator:
 
     def token(self, username: str | None = None, now: datetime | None = None) -> str:
         """The documented token: md5 of the Amsterdam hour ``YmdH`` and the username."""
-        hour = (now or datetime.now(AMSTERDAM)).astimezone(AMSTERDAM).strftime("%Y%m%d%H")
+        moment = now or datetime.now(AMSTERDAM) + timedelta(seconds=self.clock_skew)
+        hour = moment.astimezone(AMSTERDAM).strftime("%Y%m%d%H")
         return hashlib.md5((hour + (username or self.username)).encode()).hexdigest()
 
     def set_live_call(

@@ -19,7 +19,7 @@ import aiohttp
 
 from . import Capability, Quota, RequestGate
 from .errors import AuthError, InvalidRequest, InvalidResponse, ProviderError, QuotaExceeded
-from .http import HttpTransport, parse_json
+from .http import DEFAULT_TIMEOUT, HttpTransport, parse_json
 from .models import (
     AccountData,
     ActionResult,
@@ -276,12 +276,13 @@ class VdbClient:
         password: str,
         base_url: str = DEFAULT_URL,
         gate: RequestGate | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Create a client; the session belongs to the caller."""
         self._username = username.strip()
         self._password = password
         self._url = base_url
-        self._http = HttpTransport(session, gate=gate)
+        self._http = HttpTransport(session, gate=gate, timeout=timeout)
 
     @property
     def account_id(self) -> str:
