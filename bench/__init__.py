@@ -1,0 +1,1 @@
+"""Benchmarks of the request budget in simulated time."""

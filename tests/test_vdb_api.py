@@ -150,7 +150,7 @@ async def test_timeout(
     vdb_sim.fault = Fault.SLOW
     vdb_sim.slow_seconds = 60
     task = asyncio.create_task(client.async_numbers())
-    while not vdb_sim.commands:  # the request reached the simulator
+    while not vdb_sim.commands:  # noqa: ASYNC110 - the request reached the simulator
         await asyncio.sleep(0)
     freezer.tick(timedelta(seconds=20))  # past the client's 15 s timeout
     with pytest.raises(ProviderUnavailable, match="did not answer in time"):

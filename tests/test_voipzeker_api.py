@@ -231,6 +231,29 @@ async def test_token_refused_after_renewal_is_an_auth_error(env: Env) -> None:
     env.clean(info.value)
 
 
+async def test_login_refused_without_error_code(env: Env) -> None:
+    token = await async_provision(env.session, env.sim.invitation_id, env.url)
+    env.sim._login = lambda form: web.json_response({"status": False, "message": "No"})  # type: ignore[method-assign]
+    client = VoipzekerClient(env.session, login_token=token, base_url=env.url)
+    with pytest.raises(AuthError) as info:
+        await client.async_validate()
+    env.clean(info.value)
+
+
+async def test_rows_without_ids_skipped(env: Env) -> None:
+    client = await env.client()
+    extension = {k: v for k, v in env.sim.extensions[0].items() if k != "id"}
+    env.sim._handlers["listextensions"] = lambda form: web.json_response(
+        {"status": True, "data": {"pagecount": 1, "items": [extension]}}
+    )
+    env.sim._handlers["listswitches"] = lambda form: web.json_response(
+        {"status": True, "data": [{"name": "no number", "state": True}]}
+    )
+    data = await client.async_load_structure(AccountData())
+    assert data.extensions == {}
+    assert data.switches == {}
+
+
 async def test_login_answer_without_token(env: Env) -> None:
     token = await async_provision(env.session, env.sim.invitation_id, env.url)
     env.sim._login = lambda form: web.json_response({"status": True, "data": {}})  # type: ignore[method-assign]
@@ -634,14 +657,19 @@ async def test_bad_answers(env: Env, fault: Fault, error: type[ProviderError]) -
     env.clean(info.value)
 
 
-async def test_timeout(env: Env) -> None:
-    client, data = await loaded(env, request_timeout=0.2)
+async def test_timeout(env: Env, freezer: FrozenDateTimeFactory) -> None:
+    client, data = await loaded(env)
     env.sim.fault = Fault.SLOW
-    env.sim.slow_seconds = 0.6
+    env.sim.slow_seconds = 30
+    task = asyncio.create_task(client.async_read(LIVE, data))
+    for _ in range(10_000):  # time is frozen: wait until the simulator holds the request
+        if env.sim.requests["listextensionsstatus"]:
+            break
+        await asyncio.sleep(0)
+    freezer.tick(timedelta(seconds=31))  # past the client's 15 s and the simulator's 30 s
     with pytest.raises(ProviderUnavailable) as info:
-        await client.async_read(LIVE, data)
+        await task
     env.clean(info.value)
-    await asyncio.sleep(0.5)  # let the slow handler finish before the server stops
 
 
 @pytest.mark.parametrize(
@@ -709,6 +737,13 @@ async def test_status_false_is_an_error(
 def test_check_answers(response: HttpResponse, error: type[ProviderError]) -> None:
     with pytest.raises(error):
         voipzeker._check(response, ["secret"])
+
+
+def test_check_redacts_without_known_secrets() -> None:
+    token = "A" * 30
+    with pytest.raises(InvalidRequest) as info:
+        voipzeker._check(HttpResponse(200, f'{{"status": false, "message": "bad {token}"}}'), [""])
+    assert token not in str(info.value)
 
 
 def test_check_accepts_php_style_true() -> None:
@@ -780,6 +815,10 @@ def test_webhook_event_parsed() -> None:
 )
 def test_webhook_event_variants_accepted(changes: dict[str, str]) -> None:
     assert parse_webhook_event(event(**changes), KNOWN, now=NOW) is not None
+
+
+def test_webhook_event_extra_fields_ignored() -> None:
+    assert parse_webhook_event({**event(), "extra": "1"}, KNOWN, now=NOW) is not None
 
 
 def test_webhook_event_short_names_accepted() -> None:

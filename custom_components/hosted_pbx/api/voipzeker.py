@@ -91,6 +91,7 @@ WEBHOOK_ALIASES = {
 WEBHOOK_MAX_AGE = 24 * 3600.0
 _CALL_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 _NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+_STATUS = re.compile(r"[0-9]{1,3}")
 _ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted"})
 # Anything token-like a server might echo back into a message.
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9_\-]{24,}")
@@ -351,7 +352,7 @@ def parse_webhook_event(
     if fields is None or not _CALL_ID.fullmatch(fields["calluniqueid"]):
         return None
     desc = fields["status_desc"].upper()
-    status = _int_or_none(fields["status"]) if fields["status"].isdigit() else None
+    status = int(fields["status"]) if _STATUS.fullmatch(fields["status"]) else None
     direction = _webhook_direction(fields["direction"])
     stamp = _webhook_time(fields["timestamp"], time.time() if now is None else now)
     if desc not in WEBHOOK_DESCRIPTIONS or status is None or direction is None or stamp is None:
