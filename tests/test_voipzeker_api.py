@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import time
@@ -40,7 +41,7 @@ from custom_components.hosted_pbx.api.voipzeker import (
     webhook_template,
 )
 from simulator.common import Fault, SimulatorServer
-from simulator.voipzeker import API_PATH, VoipzekerSimulator
+from simulator.voipzeker import API_PATH, VoipzekerSimulator, build_demo
 
 LIVE = Read(ReadKind.LIVE, "all")
 
@@ -572,7 +573,7 @@ async def test_calls_today_without_item_count(env: Env) -> None:
     assert await client.async_calls_today() == (4, 0)
 
 
-async def test_webhook_set_and_fired(env: Env, socket_enabled: None) -> None:
+async def test_webhook_set_and_fired(env: Env) -> None:
     received: list[dict[str, str]] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -880,3 +881,39 @@ async def test_activity_changes_statuses_and_pushes_events() -> None:
     descs = {event["status_desc"] for event in events}
     assert descs <= voipzeker.WEBHOOK_DESCRIPTIONS
     assert "DISCONNECTED" in descs
+
+
+async def test_demo_activity_pushes_events(
+    socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> None:
+    sim, info = build_demo()
+    assert info == {"invitation_id": sim.invitation_id, "path": API_PATH}
+    received: list[dict[str, str]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(dict(request.query))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/hook", hook)
+    receiver = SimulatorServer(app, "/hook")
+    sim.webhook_url = webhook_template(await receiver.start())
+    session = aiohttp.ClientSession()
+    task = asyncio.create_task(sim.run_activity(interval=3.0, session=session))
+    try:
+        for _ in range(100):  # time is frozen: move it on and let the loop run
+            freezer.tick(timedelta(seconds=3))
+            for _ in range(50):
+                await asyncio.sleep(0)
+            if len(received) >= 3:
+                break
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await session.close()
+        await receiver.stop()
+    known = {str(ext["username"]) for ext in sim.extensions}
+    events = [parse_webhook_event(query, known) for query in received]
+    assert len(events) >= 3
+    assert all(isinstance(parsed, CallEvent) for parsed in events)
