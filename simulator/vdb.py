@@ -18,6 +18,7 @@ import math
 import random
 import re
 import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -196,6 +197,8 @@ class VdbSimulator:
         self.clock_skew: float = 0
         self.received: list[dict[str, str]] = []
         self.commands: list[str] = []
+        # Every request: arrival time (monotonic), command and target, for the benchmark.
+        self.request_log: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
         self.extensions = {str(1201 + i): f"Toestel {i + 1}" for i in range(extensions)}
         self.numbers = {str(31201234567 + i): self._new_number(i) for i in range(numbers)}
@@ -250,6 +253,11 @@ class VdbSimulator:
                     self._record_cdr(extension, direction, remote, start, end, answered, line)
 
     # --- the test and demo API ------------------------------------------------------------
+
+    @staticmethod
+    def now() -> float:
+        """The simulator's clock (monotonic; tests and the benchmark freeze it)."""
+        return time.monotonic()
 
     def token(self, username: str | None = None, now: datetime | None = None) -> str:
         """The documented token: md5 of the Amsterdam hour ``YmdH`` and the username."""
@@ -419,6 +427,9 @@ class VdbSimulator:
         """Every request counts against the quota, even refused or faulted ones."""
         fields = await _read_fields(request)
         self.commands.append(fields.get("C", ""))
+        self.request_log.append(
+            {"time": self.now(), "C": fields.get("C", ""), "N": fields.get("N", "")}
+        )
         within_quota = self._quota_for(fields.get("U", "")).hit()
         faulted = await apply_fault(self.fault, self.slow_seconds)
         if faulted is not None:

@@ -91,15 +91,21 @@ def test_every_entity_and_state_is_translated() -> None:
 
 def test_every_raised_translation_key_exists() -> None:
     exceptions = _json(INTEGRATION / "strings.json")["exceptions"]
-    # Entity translation keys (sensor.py) are checked above, abort reasons below.
-    skipped = ("sensor.py", "config_flow.py")
+    # Abort reasons are checked below.
+    skipped = ("config_flow.py", "options_flow.py")
     sources = [path for path in INTEGRATION.rglob("*.py") if path.name not in skipped]
     source = "\n".join(path.read_text() for path in sources)
     used = set(re.findall(r'translation_key="(\w+)"', source))
     used |= set(re.findall(r'reason="(\w+)"', source))
     used |= set(re.findall(r'return "(\w+)", ', source))
     used |= {"not_extension_device", "not_number_device"}  # built from the target
+    strings = _json(INTEGRATION / "strings.json")
+    used -= set(strings["issues"])  # repair issues
+    used -= {key for platform in strings["entity"].values() for key in platform}
     assert used <= set(exceptions), used - set(exceptions)
+    options = (INTEGRATION / "options_flow.py").read_text()
+    option_aborts = set(re.findall(r'reason="(\w+)"', options))
+    assert option_aborts <= set(_json(INTEGRATION / "strings.json")["options"]["abort"])
     flow = (INTEGRATION / "config_flow.py").read_text()
     aborts = set(re.findall(r'reason="(\w+)"', flow)) | {"already_configured"}
     assert aborts <= set(_json(INTEGRATION / "strings.json")["config"]["abort"])

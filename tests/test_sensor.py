@@ -62,11 +62,19 @@ async def test_queue_and_credit(
     vdb_sim.add_queue_caller(queue, "0612345678")
     await run_for(hass, freezer, 60, step=5)
     vdb_sim.add_queue_caller(queue, "0687654321")
-    await run_for(hass, freezer, 120, step=5)
+    await run_for(hass, freezer, 300, step=5)
     assert hass.states.get(waiting).state == "2"
     assert int(hass.states.get(longest).state) >= 120
 
-    # Credit is read at most every 15 minutes.
+
+async def test_credit_is_read_every_15_minutes(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    number = next(iter(vdb_sim.numbers))
+    credit = entity_id(hass, ACCOUNT, "number", number, "credit_available")
     vdb_sim.set_credit(number, Decimal("12.34"))
     await run_for(hass, freezer, 600, step=10)
     assert Decimal(hass.states.get(credit).state) != Decimal("12.34")

@@ -9,8 +9,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .budget import RequestBudget
-from .const import CONF_PROVIDER, DOMAIN
-from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator, HostedPbxRuntimeData
+from .const import CONF_PROVIDER, CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE, DOMAIN
+from .coordinator import (
+    HostedPbxConfigEntry,
+    HostedPbxCoordinator,
+    HostedPbxRuntimeData,
+    budget_store,
+)
 from .providers import create_client, provider_class
 from .services import async_setup_services
 
@@ -27,15 +32,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
     """Build the client on the shared session, read the account, start polling."""
     provider = entry.data[CONF_PROVIDER]
-    budget = RequestBudget(provider_class(provider).quota)
+    share = entry.options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
+    budget = RequestBudget(provider_class(provider).quota, share=share)
     client = create_client(provider, entry.data, async_get_clientsession(hass), budget.gate)
     coordinator = HostedPbxCoordinator(hass, entry, client, budget)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
+    """New watch list or quota share: start again with them."""
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
     """Stop polling and unload the platforms."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
+    """Forget the saved quota window of a removed account."""
+    await budget_store(hass, entry.entry_id).async_remove()

@@ -8,10 +8,11 @@ planner picks which read the next polling slot goes to.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 import math
 import time
+from typing import Any
 
 from .api import Quota
 from .api.errors import QuotaExceeded
@@ -49,6 +50,8 @@ class RequestBudget:
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self.total_sent = 0
+        # Called after each recorded request (the coordinator persists the window).
+        self.on_sent: Callable[[], None] | None = None
 
     @property
     def poll_interval(self) -> float:
@@ -70,6 +73,15 @@ class RequestBudget:
         """Whether polling may send ``cost`` requests now without touching the reserve."""
         return not self.blocked_for() and self.used() + cost <= self.poll_limit
 
+    def poll_wait(self, cost: int = 1) -> float:
+        """Seconds until polling may send ``cost`` requests (0 when it may now)."""
+        if self.blocked_for():
+            return self.blocked_for()
+        excess = self.used() + cost - self.poll_limit
+        if excess <= 0:
+            return 0.0
+        return max(0.0, self._sent[excess - 1] + self.window - self._clock())
+
     def retry_after(self) -> float:
         """Seconds until one more request fits in the window."""
         if self.blocked_for():
@@ -85,10 +97,32 @@ class RequestBudget:
             raise BudgetExhausted("Request budget used up", retry_after=wait)
         self._sent.append(self._clock())
         self.total_sent += 1
+        if self.on_sent is not None:
+            self.on_sent()
 
     def provider_refused(self, retry_after: float) -> None:
         """The provider said "too many": send nothing until its window has passed."""
         self._blocked_until = self._clock() + max(retry_after, self.window)
+
+    def export(self, wall_now: float) -> dict[str, Any]:
+        """The window as wall-clock times, to survive a restart."""
+        now = self._clock()
+        self.used()
+        return {
+            "sent": [wall_now - (now - sent) for sent in self._sent],
+            "blocked_until": wall_now + self.blocked_for(),
+        }
+
+    def restore(self, saved: dict[str, Any], wall_now: float) -> None:
+        """Count the requests a previous run sent in the still-open window."""
+        now = self._clock()
+        ages = sorted(wall_now - float(sent) for sent in saved.get("sent", []))
+        for age in reversed(ages):
+            if 0 <= age < self.window:
+                self._sent.append(now - age)
+        blocked = float(saved.get("blocked_until", 0)) - wall_now
+        if blocked > 0:
+            self._blocked_until = now + blocked
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +144,8 @@ POLICIES: dict[ReadKind, PollPolicy] = {
     ReadKind.BALANCE: PollPolicy(weight=1000.0, min_interval=900.0),
     ReadKind.STRUCTURE: PollPolicy(weight=1000.0, min_interval=3600.0),
 }
+
+UNWATCHED = PollPolicy(weight=1.0, min_interval=900.0)
 
 
 class PollPlanner:
@@ -135,12 +171,16 @@ class PollPlanner:
         last = self._last.get(read.key)
         return None if last is None else self._clock() - last
 
-    def next_read(self, reads: Iterable[Read]) -> Read | None:
-        """The read the next polling slot should go to, if any is due."""
+    def next_read(self, reads: Iterable[Read], slow: Collection[str] = ()) -> Read | None:
+        """The read the next polling slot should go to, if any is due.
+
+        Reads whose key is in ``slow`` (unwatched extensions and queues) are refreshed
+        rarely, leaving their share to the watched ones.
+        """
         best: Read | None = None
         best_score = (-1, -1.0)
         for read in reads:
-            policy = POLICIES[read.kind]
+            policy = UNWATCHED if read.key in slow else POLICIES[read.kind]
             age = self.age(read)
             if age is None:
                 score = (1, policy.weight)

@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -20,19 +21,61 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .api import RequestGate
-from .api.errors import AuthError, InvalidResponse, ProviderUnavailable, QuotaExceeded
-from .const import CONF_PROVIDER, DOMAIN, LOGGER, PROVIDER_NAMES, PROVIDER_VDB
+from .api.errors import (
+    AuthError,
+    InvalidRequest,
+    InvalidResponse,
+    ProviderUnavailable,
+    QuotaExceeded,
+)
+from .api.voipzeker import INVITATION_PATTERN, async_provision
+from .const import (
+    CONF_INVITATION_ID,
+    CONF_LOGIN_TOKEN,
+    CONF_PROVIDER,
+    DOMAIN,
+    LOGGER,
+    PROVIDER_NAMES,
+    PROVIDER_VDB,
+    PROVIDER_VOIPZEKER,
+)
+from .options_flow import HostedPbxOptionsFlow
 from .providers import DEFAULT_URLS, IMPLEMENTED, create_client
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_INVITATION = TextSelector()
+
+
+def _form_error(err: Exception) -> str:
+    """The form's base error for what provisioning raised."""
+    if isinstance(err, AuthError):
+        return "invalid_auth"
+    if isinstance(err, QuotaExceeded):
+        return "rate_limited"
+    if isinstance(err, ProviderUnavailable | InvalidResponse):
+        return "cannot_connect"
+    LOGGER.error("Unexpected error while provisioning a VOIPZeker invitation", exc_info=err)
+    return "unknown"
 
 
 class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an account of one of the supported providers."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        """Nothing provisioned yet."""
+        # Invitation id -> login token: an invitation works once, so a retry after a failed
+        # validation reuses the token instead of presenting the spent invitation again.
+        self._provisioned: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> HostedPbxOptionsFlow:
+        """Options: what to watch and the quota share."""
+        return HostedPbxOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""
@@ -65,6 +108,59 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_voipzeker(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """VOIPZeker: the single-use invitation id of the Unite portal's App provisioning."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {CONF_PROVIDER: PROVIDER_VOIPZEKER, **user_input}
+            errors = await self._async_provision(data)
+            if not errors:
+                account_id, errors = await self._validate(data)
+            if not errors:
+                await self.async_set_unique_id(account_id)
+                self._abort_if_unique_id_configured()
+                title = f"{PROVIDER_NAMES[PROVIDER_VOIPZEKER]} ({account_id})"
+                return self.async_create_entry(title=title, data=data)
+        schema = vol.Schema({vol.Required(CONF_INVITATION_ID): _INVITATION})
+        if self.show_advanced_options:
+            schema = schema.extend(
+                {vol.Optional(CONF_URL, default=DEFAULT_URLS[PROVIDER_VOIPZEKER]): _URL}
+            )
+        return self.async_show_form(
+            step_id="voipzeker",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def _async_provision(
+        self, data: dict[str, Any], entry: ConfigEntry | None = None
+    ) -> dict[str, str]:
+        """Swap ``data``'s invitation id for a login token; errors keyed for the form.
+
+        The invitation id leaves ``data`` whatever happens: it is never stored.
+        """
+        invitation = str(data.pop(CONF_INVITATION_ID, "")).strip().upper()
+        if not INVITATION_PATTERN.fullmatch(invitation):
+            return {CONF_INVITATION_ID: "invalid_invitation"}
+        if invitation not in self._provisioned:
+            gate: RequestGate | None = None
+            if entry is not None and (runtime := getattr(entry, "runtime_data", None)):
+                gate = runtime.budget.gate
+            url = data.get(CONF_URL) or DEFAULT_URLS[PROVIDER_VOIPZEKER]
+            session = async_get_clientsession(self.hass)
+            try:
+                self._provisioned[invitation] = await async_provision(
+                    session, invitation, url, gate
+                )
+            except InvalidRequest:
+                return {CONF_INVITATION_ID: "invalid_invitation"}
+            except Exception as err:  # every error becomes a form error
+                return {"base": _form_error(err)}
+        data[CONF_LOGIN_TOKEN] = self._provisioned[invitation]
+        return {}
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The provider stopped accepting the password."""
         return await self.async_step_reauth_confirm()
@@ -72,7 +168,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the new password."""
+        """Ask for the new password, or for VOIPZeker a new invitation id."""
         return await self._async_update_credentials(
             "reauth_confirm", self._get_reauth_entry(), user_input, with_url=False
         )
@@ -94,14 +190,22 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         with_url: bool,
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        voipzeker = entry.data[CONF_PROVIDER] == PROVIDER_VOIPZEKER
         if user_input is not None:
             data = {**entry.data, **user_input}
-            account_id, errors = await self._validate(data, entry)
+            if CONF_INVITATION_ID in data:
+                errors = await self._async_provision(data, entry)
+            if not errors:
+                account_id, errors = await self._validate(data, entry)
             if not errors:
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
                 return self.async_update_reload_and_abort(entry, data=data)
-        fields: dict[vol.Marker, Any] = {vol.Required(CONF_PASSWORD): _PASSWORD}
+        fields: dict[vol.Marker, Any] = {}
+        if not voipzeker:
+            fields[vol.Required(CONF_PASSWORD)] = _PASSWORD
+        elif not with_url:  # VOIPZeker's reauth: a new invitation gives a new login token
+            fields[vol.Required(CONF_INVITATION_ID)] = _INVITATION
         if with_url:
             url = entry.data.get(CONF_URL) or DEFAULT_URLS[entry.data[CONF_PROVIDER]]
             fields[vol.Required(CONF_URL, default=url)] = _URL
@@ -109,7 +213,9 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=step_id,
             data_schema=vol.Schema(fields),
             errors=errors,
-            description_placeholders={CONF_USERNAME: entry.data.get(CONF_USERNAME, "")},
+            description_placeholders={
+                CONF_USERNAME: entry.data.get(CONF_USERNAME) or entry.unique_id or entry.title
+            },
         )
 
     async def _validate(

@@ -10,11 +10,15 @@ from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 
 from .api import Provider, RequestGate
 from .api.vdb import DEFAULT_URL as VDB_URL, VdbClient
-from .const import PROVIDER_VDB
+from .api.voipzeker import DEFAULT_URL as VOIPZEKER_URL, VoipzekerClient
+from .const import CONF_LOGIN_TOKEN, PROVIDER_VDB, PROVIDER_VOIPZEKER
 
-IMPLEMENTED: tuple[str, ...] = (PROVIDER_VDB,)
-DEFAULT_URLS: dict[str, str] = {PROVIDER_VDB: VDB_URL}
-_CLASSES: dict[str, type[Provider]] = {PROVIDER_VDB: VdbClient}
+IMPLEMENTED: tuple[str, ...] = (PROVIDER_VDB, PROVIDER_VOIPZEKER)
+DEFAULT_URLS: dict[str, str] = {PROVIDER_VDB: VDB_URL, PROVIDER_VOIPZEKER: VOIPZEKER_URL}
+_CLASSES: dict[str, type[Provider]] = {
+    PROVIDER_VDB: VdbClient,
+    PROVIDER_VOIPZEKER: VoipzekerClient,
+}
 
 
 def provider_class(provider: str) -> type[Provider]:
@@ -35,6 +39,13 @@ def create_client(
             username=data[CONF_USERNAME],
             password=data[CONF_PASSWORD],
             base_url=data.get(CONF_URL) or VDB_URL,
+            gate=gate,
+        )
+    if provider == PROVIDER_VOIPZEKER:
+        return VoipzekerClient(
+            session,
+            login_token=data[CONF_LOGIN_TOKEN],
+            base_url=data.get(CONF_URL) or VOIPZEKER_URL,
             gate=gate,
         )
     raise ValueError(f"Unknown provider {provider}")

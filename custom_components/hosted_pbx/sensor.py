@@ -133,6 +133,22 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         exists_fn=lambda data, number: data.numbers[number].credit_limit is not None,
     ),
     HostedPbxSensorDescription(
+        key="calls_missed_today",
+        translation_key="calls_missed_today",
+        target=Target.ACCOUNT,
+        capability=Capability.CALL_HISTORY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda data, _account: data.calls_today and data.calls_today[0],
+    ),
+    HostedPbxSensorDescription(
+        key="calls_answered_today",
+        translation_key="calls_answered_today",
+        target=Target.ACCOUNT,
+        capability=Capability.CALL_HISTORY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda data, _account: data.calls_today and data.calls_today[1],
+    ),
+    HostedPbxSensorDescription(
         key="package",
         translation_key="package",
         target=Target.NUMBER,
@@ -196,7 +212,10 @@ def _new_sensors(coordinator: HostedPbxCoordinator, known: set[str]) -> list[Sen
     for description in SENSORS:
         if description.capability and description.capability not in capabilities:
             continue
-        for target_id in _targets(data, description.target):
+        targets = _targets(data, description.target)
+        if description.target is Target.ACCOUNT:
+            targets = [coordinator.client.account_id]
+        for target_id in targets:
             sensor = HostedPbxSensor(coordinator, description, description.target, target_id)
             if sensor.unique_id in known or not description.exists_fn(data, target_id):
                 continue

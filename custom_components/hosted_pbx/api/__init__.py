@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
-from .models import AccountData, ActionResult, Read
+from .models import AccountData, ActionResult, Read, Switch
 
 type RequestGate = Callable[[], None]
 """Called before every HTTP request a client sends; may raise ``QuotaExceeded``."""
@@ -27,6 +27,7 @@ class Capability(StrEnum):
     SWITCHES = "switches"
     CLICK_TO_CALL = "click_to_call"
     SEND_SMS = "send_sms"
+    CALL_HISTORY = "call_history"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +69,10 @@ class Provider(Protocol):
         self, from_number: str, to: str, message: str, sender: str | None
     ) -> ActionResult:
         """Send a text message from one of the account's numbers."""
+
+
+class SwitchProvider(Provider, Protocol):
+    """A provider with switches (Capability.SWITCHES)."""
+
+    async def async_set_switch(self, switch_id: str, on: bool) -> Switch:
+        """Turn a switch on or off; return its state as read back from the provider."""

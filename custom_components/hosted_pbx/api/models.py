@@ -157,6 +157,7 @@ class AccountData:
     queues: Mapping[str, Queue] = field(default_factory=dict)
     queue_states: Mapping[str, QueueState] = field(default_factory=dict)
     switches: Mapping[str, Switch] = field(default_factory=dict)
+    calls_today: tuple[int, int] | None = None  # (missed, answered) inbound calls today
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import logging
@@ -52,6 +53,7 @@ STATUS_CHUNK = 200
 MAX_PAGES = 100  # a server that ignores showpage must not loop us forever
 DND_READS_ON_LOAD = 10  # the rest arrive through plan_reads, within the budget
 DND_PREFIX = "dnd_"
+CALLS_TODAY = "calls_today"  # the planned read of the calls-today counts (listcdrlogs)
 
 RENEW_CODES = frozenset({90, 21})  # "access token value renew", "invalid access token"
 AUTH_CODES = frozenset({100, 107})  # "user verified error", "user/tenant/extension mismatch"
@@ -410,7 +412,12 @@ class VoipzekerClient:
 
     key: ClassVar[str] = "voipzeker"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.EXTENSION_STATUS, Capability.SWITCHES, Capability.CLICK_TO_CALL}
+        {
+            Capability.EXTENSION_STATUS,
+            Capability.SWITCHES,
+            Capability.CLICK_TO_CALL,
+            Capability.CALL_HISTORY,
+        }
     )
     quota: ClassVar[Quota] = Quota(limit=30, window=60.0, action_reserve=3)
 
@@ -621,17 +628,21 @@ class VoipzekerClient:
             except QuotaExceeded:
                 break
             switches[switch.id] = switch
-        return replace(data, extensions=extensions, switches=switches)
+        calls_today = data.calls_today
+        with contextlib.suppress(QuotaExceeded):  # plan_reads reads them later
+            calls_today = await self.async_calls_today()
+        return replace(data, extensions=extensions, switches=switches, calls_today=calls_today)
 
     # --- polling ----------------------------------------------------------------------------
 
     def plan_reads(self, data: AccountData) -> list[Read]:
-        """All statuses in one request, the switch list, each DND, and the extension list."""
+        """All statuses in one request, the switch list, each DND, calls today, extensions."""
         chunks = max(1, math.ceil(len(data.extensions) / STATUS_CHUNK))
         return [
             Read(ReadKind.LIVE, "all", cost=chunks),
             Read(ReadKind.SWITCH, "switches", cost=self._switch_pages),
             *(Read(ReadKind.SWITCH, DND_PREFIX + ext) for ext in data.extensions),
+            Read(ReadKind.BALANCE, CALLS_TODAY, cost=2),
             Read(ReadKind.STRUCTURE, "extensions", cost=self._extension_pages),
         ]
 
@@ -647,6 +658,8 @@ class VoipzekerClient:
             extension = data.extensions.get(extension_id)
             switch = await self.async_dnd(extension_id, extension.name if extension else "")
             return replace(data, switches={**data.switches, switch.id: switch})
+        if read.kind is ReadKind.BALANCE and read.target == CALLS_TODAY:
+            return replace(data, calls_today=await self.async_calls_today())
         if read.kind is ReadKind.STRUCTURE and read.target == "extensions":
             return self._with_extensions(data, await self.async_extensions())
         raise InvalidRequest(f"VOIPZeker has no read {read.key}", reason="unknown_read")

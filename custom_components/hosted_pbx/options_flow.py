@@ -1,0 +1,61 @@
+"""Options: which extensions and queues to watch, and the share of the quota to use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_QUOTA_SHARE,
+    CONF_WATCHED_EXTENSIONS,
+    CONF_WATCHED_QUEUES,
+    DEFAULT_QUOTA_SHARE,
+)
+from .coordinator import HostedPbxConfigEntry
+
+
+def _multi_select(items: dict[str, str]) -> SelectSelector:
+    options = [SelectOptionDict(value=key, label=label) for key, label in items.items()]
+    return SelectSelector(SelectSelectorConfig(options=options, multiple=True))
+
+
+class HostedPbxOptionsFlow(OptionsFlow):
+    """Tune what is polled; the entry reloads with the new options."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form: watched extensions, watched queues, quota share."""
+        entry: HostedPbxConfigEntry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        data = entry.runtime_data.coordinator.data
+        extensions = {ext.id: f"{ext.name} ({ext.id})" for ext in data.extensions.values()}
+        queues = {queue.id: queue.name for queue in data.queues.values()}
+        options = entry.options
+        fields: dict[vol.Marker, Any] = {}
+        if extensions:
+            watched = options.get(CONF_WATCHED_EXTENSIONS, list(extensions))
+            fields[vol.Optional(CONF_WATCHED_EXTENSIONS, default=watched)] = _multi_select(
+                extensions
+            )
+        if queues:
+            watched = options.get(CONF_WATCHED_QUEUES, list(queues))
+            fields[vol.Optional(CONF_WATCHED_QUEUES, default=watched)] = _multi_select(queues)
+        share = options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE)
+        fields[vol.Required(CONF_QUOTA_SHARE, default=share)] = NumberSelector(
+            NumberSelectorConfig(
+                min=20, max=100, step=5, unit_of_measurement="%", mode=NumberSelectorMode.SLIDER
+            )
+        )
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
