@@ -13,8 +13,11 @@ import json
 import signal
 from typing import Any, NamedTuple
 
+import aiohttp
+
 from .common import SimulatorServer
 from .vdb import VdbSimulator
+from .voipzeker import API_PATH as VOIPZEKER_PATH, VoipzekerSimulator, build_demo
 
 
 class Simulated(NamedTuple):
@@ -32,8 +35,23 @@ def _vdb() -> Simulated:
     return Simulated("vdb", SimulatorServer(sim.app, "/API/"), info, sim.run_activity())
 
 
+async def _push_activity(sim: VoipzekerSimulator) -> None:
+    """Office life that also calls the webhook Home Assistant sets, as VOIPZeker does."""
+    async with aiohttp.ClientSession() as session:
+        await sim.run_activity(session=session)
+
+
+def _voipzeker() -> Simulated:
+    sim, demo = build_demo()
+    # Exactly the config flow's fields (the URL is added by ``serve``).
+    info = {"invitation_id": demo["invitation_id"]}
+    return Simulated(
+        "voipzeker", SimulatorServer(sim.app, VOIPZEKER_PATH), info, _push_activity(sim)
+    )
+
+
 # Add a provider by appending its builder; with a port base, it listens on base + its index.
-BUILDERS: list[Callable[[], Simulated]] = [_vdb]
+BUILDERS: list[Callable[[], Simulated]] = [_vdb, _voipzeker]
 
 
 async def serve(port_base: int = 0) -> None:

@@ -19,7 +19,7 @@ async def _vdb_form(hass: HomeAssistant, advanced: bool = True) -> str:
         DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["vdb"]
+    assert result["menu_options"] == ["vdb", "voipzeker"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "vdb"}
     )

@@ -14,6 +14,7 @@ import yaml
 from custom_components.hosted_pbx.api.models import ExtensionStatus
 from custom_components.hosted_pbx.const import DOMAIN
 from custom_components.hosted_pbx.sensor import API_REQUESTS, SENSORS
+from custom_components.hosted_pbx.switch import SWITCHES
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -87,6 +88,9 @@ def test_every_entity_and_state_is_translated() -> None:
     assert set(sensors["extension_status"]["state"]) == {status.value for status in ExtensionStatus}
     icons = _json(INTEGRATION / "icons.json")["entity"]["sensor"]
     assert set(icons) == set(sensors)
+    switches = _json(INTEGRATION / "strings.json")["entity"]["switch"]
+    assert {description.translation_key for description in SWITCHES} == set(switches)
+    assert set(_json(INTEGRATION / "icons.json")["entity"]["switch"]) == set(switches)
 
 
 def test_every_raised_translation_key_exists() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
@@ -302,10 +302,12 @@ async def test_load_structure_reads_every_page(make_env: MakeEnv) -> None:
     costs = {read.key: read.cost for read in client.plan_reads(data)}
     assert costs["structure:extensions"] == 3
     assert costs["live:all"] == 1
-    # Only the first DND states are read at load; plan_reads covers every extension.
+    # Only the first DND states are read at load; one planned read takes the rest in turn.
     dnd = [s for s in data.switches.values() if s.kind is SwitchKind.DO_NOT_DISTURB]
     assert len(dnd) == voipzeker.DND_READS_ON_LOAD
-    assert sum(key.startswith("switch:dnd_") for key in costs) == 25
+    assert costs["switch:dnd"] == 1
+    assert not any(key.startswith("switch:dnd_") for key in costs)
+    assert costs["balance:calls_today"] == 2
     assert env.sim.quota.violations == 0
 
 
@@ -424,6 +426,29 @@ async def test_switch_and_dnd_reads(env: Env) -> None:
     data = await client.async_read(Read(ReadKind.SWITCH, f"dnd_{env.ext(4)}"), data)
     dnd = data.switches[f"dnd_{env.ext(4)}"]
     assert (dnd.is_on, dnd.extension_id, dnd.name) == (True, env.ext(4), "0204 Directie")
+
+
+async def test_dnd_rotation_reads_unread_first_then_in_turn(env: Env) -> None:
+    client, data = await loaded(env)
+    rotation = Read(ReadKind.SWITCH, "dnd")
+    extensions = list(data.extensions)
+    data = replace(
+        data, switches={k: s for k, s in data.switches.items() if k != f"dnd_{extensions[3]}"}
+    )
+    env.sim.dnd[extensions[3]] = True
+    data = await client.async_read(rotation, data)
+    assert data.switches[f"dnd_{extensions[3]}"].is_on is True
+    env.sim.dnd[extensions[0]] = True
+    env.sim.dnd[extensions[1]] = True
+    data = await client.async_read(rotation, data)
+    data = await client.async_read(rotation, data)
+    assert data.switches[f"dnd_{extensions[0]}"].is_on is True
+    assert data.switches[f"dnd_{extensions[1]}"].is_on is True
+    before = env.sim.requests["getextensionproperties"]
+    for _ in extensions:
+        data = await client.async_read(rotation, data)
+    assert env.sim.requests["getextensionproperties"] - before == len(extensions)
+    assert "switch:dnd" not in {read.key for read in client.plan_reads(AccountData())}
 
 
 async def test_structure_read_drops_removed_extensions(env: Env) -> None:

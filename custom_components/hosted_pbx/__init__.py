@@ -18,8 +18,9 @@ from .coordinator import (
 )
 from .providers import create_client, provider_class
 from .services import async_setup_services
+from .webhook import async_setup_webhook
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -39,6 +40,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_setup_webhook(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 

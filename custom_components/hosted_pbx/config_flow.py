@@ -231,14 +231,14 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             await client.async_validate()
         except AuthError:
-            return client.account_id, {"base": "invalid_auth"}
+            return "", {"base": "invalid_auth"}
         except QuotaExceeded:
-            return client.account_id, {"base": "rate_limited"}
+            return "", {"base": "rate_limited"}
         except (ProviderUnavailable, InvalidResponse):
-            return client.account_id, {"base": "cannot_connect"}
+            return "", {"base": "cannot_connect"}
         except Exception:
             LOGGER.exception(
                 "Unexpected error while validating %s credentials", data[CONF_PROVIDER]
             )
-            return client.account_id, {"base": "unknown"}
+            return "", {"base": "unknown"}
         return client.account_id, {}

@@ -63,7 +63,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {client.account_id}",
+            # The entry's unique id is the account id; some clients learn theirs only later.
+            name=f"{DOMAIN} {entry.unique_id or entry.title}",
             update_interval=timedelta(seconds=budget.poll_interval),
             always_update=False,
         )

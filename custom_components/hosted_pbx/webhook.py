@@ -38,12 +38,16 @@ async def async_setup_webhook(hass: HomeAssistant, entry: HostedPbxConfigEntry) 
         LOGGER.debug("Home Assistant has no URL: VOIPZeker call events are polled only")
         return
     webhook_id = webhook.async_generate_id()
+
+    async def _refresh() -> None:
+        await _async_refresh_status(coordinator)
+
     refresher = Debouncer(
         hass,
         LOGGER,
         cooldown=REFRESH_COOLDOWN,
         immediate=True,
-        function=lambda: _async_refresh_status(coordinator),
+        function=_refresh,
         background=True,
     )
 

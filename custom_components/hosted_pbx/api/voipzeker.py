@@ -53,6 +53,7 @@ STATUS_CHUNK = 200
 MAX_PAGES = 100  # a server that ignores showpage must not loop us forever
 DND_READS_ON_LOAD = 10  # the rest arrive through plan_reads, within the budget
 DND_PREFIX = "dnd_"
+DND_ROTATION = "dnd"  # one planned read that takes the extensions' DND states in turn
 CALLS_TODAY = "calls_today"  # the planned read of the calls-today counts (listcdrlogs)
 
 RENEW_CODES = frozenset({90, 21})  # "access token value renew", "invalid access token"
@@ -442,6 +443,7 @@ class VoipzekerClient:
         self._switch_keys: dict[str, str] = {}  # switch_no -> switchkey
         self._extension_pages = 1
         self._switch_pages = 1
+        self._dnd_turn = 0
         self.page_limit = PAGE_LIMIT
 
     @property
@@ -636,12 +638,14 @@ class VoipzekerClient:
     # --- polling ----------------------------------------------------------------------------
 
     def plan_reads(self, data: AccountData) -> list[Read]:
-        """All statuses in one request, the switch list, each DND, calls today, extensions."""
+        """All statuses in one request, the switch list, a DND state, calls today, extensions."""
         chunks = max(1, math.ceil(len(data.extensions) / STATUS_CHUNK))
         return [
             Read(ReadKind.LIVE, "all", cost=chunks),
             Read(ReadKind.SWITCH, "switches", cost=self._switch_pages),
-            *(Read(ReadKind.SWITCH, DND_PREFIX + ext) for ext in data.extensions),
+            # One read for all DND states, in turn: a read per extension would take most
+            # polling slots from the statuses of a large tenant.
+            *([Read(ReadKind.SWITCH, DND_ROTATION)] if data.extensions else []),
             Read(ReadKind.BALANCE, CALLS_TODAY, cost=2),
             Read(ReadKind.STRUCTURE, "extensions", cost=self._extension_pages),
         ]
@@ -653,8 +657,14 @@ class VoipzekerClient:
         if read.kind is ReadKind.SWITCH and read.target == "switches":
             dnd = {k: s for k, s in data.switches.items() if s.kind is SwitchKind.DO_NOT_DISTURB}
             return replace(data, switches={**dnd, **await self.async_switches()})
-        if read.kind is ReadKind.SWITCH and read.target.startswith(DND_PREFIX):
-            extension_id = read.target.removeprefix(DND_PREFIX)
+        if read.kind is ReadKind.SWITCH and (
+            read.target == DND_ROTATION or read.target.startswith(DND_PREFIX)
+        ):
+            extension_id = (
+                self._next_dnd(data)
+                if read.target == DND_ROTATION
+                else read.target.removeprefix(DND_PREFIX)
+            )
             extension = data.extensions.get(extension_id)
             switch = await self.async_dnd(extension_id, extension.name if extension else "")
             return replace(data, switches={**data.switches, switch.id: switch})
@@ -663,6 +673,17 @@ class VoipzekerClient:
         if read.kind is ReadKind.STRUCTURE and read.target == "extensions":
             return self._with_extensions(data, await self.async_extensions())
         raise InvalidRequest(f"VOIPZeker has no read {read.key}", reason="unknown_read")
+
+    def _next_dnd(self, data: AccountData) -> str:
+        """The extension whose DND to read next: never-read ones first, then in turn."""
+        ids = list(data.extensions)
+        unread = [ext for ext in ids if DND_PREFIX + ext not in data.switches]
+        if unread:
+            return unread[0]
+        self._dnd_turn %= len(ids)
+        extension_id = ids[self._dnd_turn]
+        self._dnd_turn += 1
+        return extension_id
 
     @staticmethod
     def _with_extensions(data: AccountData, extensions: dict[str, Extension]) -> AccountData:
