@@ -265,7 +265,7 @@ def _table(results: list[Result], hours: float) -> str:
     ]
     lines += [
         f"| {r.name} | {r.requests} | {r.violations} | {r.read_share:.0%} "
-        f"| {r.live_median:.0f} / {r.live_p95:.0f} | {r.live_best:.0f} "
+        f"| {r.live_median:.1f} / {r.live_p95:.1f} | {r.live_best:.1f} "
         f"| {r.action_median_ms:.1f} ms / {r.action_worst_ms:.1f} ms |"
         for r in results
     ]

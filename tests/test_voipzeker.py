@@ -641,3 +641,20 @@ async def test_no_token_or_invitation_in_logs_or_diagnostics(
         for secret in secrets:
             assert secret not in line, f"secret in log: {line}"
     assert diagnostics["provider"] == "voipzeker"
+
+
+async def test_429_stops_every_request_until_the_window_clears(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    zeker.fault = Fault.QUOTA
+    await run_for(hass, freezer, 5, step=1)
+    zeker.fault = Fault.NONE
+    refused_at = zeker.quota.total
+    await run_for(hass, freezer, 55, step=1)
+    assert zeker.quota.total == refused_at  # nothing sent into the provider's minute
+    await run_for(hass, freezer, 30, step=1)
+    assert zeker.quota.total > refused_at
+    assert zeker.quota.violations == 0

@@ -140,7 +140,7 @@ class PollPolicy:
 POLICIES: dict[ReadKind, PollPolicy] = {
     ReadKind.LIVE: PollPolicy(weight=4.0, min_interval=0.0),
     ReadKind.QUEUE: PollPolicy(weight=2.0, min_interval=0.0),
-    ReadKind.SWITCH: PollPolicy(weight=1.5, min_interval=0.0),
+    ReadKind.SWITCH: PollPolicy(weight=2.0, min_interval=0.0),
     ReadKind.BALANCE: PollPolicy(weight=1000.0, min_interval=900.0),
     ReadKind.STRUCTURE: PollPolicy(weight=1000.0, min_interval=3600.0),
 }
