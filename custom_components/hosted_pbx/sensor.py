@@ -71,7 +71,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="call_remote_number",
         translation_key="call_remote_number",
         target=Target.EXTENSION,
-        capability=Capability.EXTENSION_STATUS,
+        capability=Capability.CALL_DETAILS,
         value_fn=lambda data, ext: _call(data, ext)[0],
     ),
     HostedPbxSensorDescription(
@@ -87,7 +87,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="call_duration",
         translation_key="call_duration",
         target=Target.EXTENSION,
-        capability=Capability.EXTENSION_STATUS,
+        capability=Capability.CALL_DETAILS,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         value_fn=lambda data, ext: _call(data, ext)[2],

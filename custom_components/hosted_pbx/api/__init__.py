@@ -22,6 +22,7 @@ class Capability(StrEnum):
     """What a provider's API lets us offer."""
 
     EXTENSION_STATUS = "extension_status"
+    CALL_DETAILS = "call_details"  # the live call's remote number and duration
     QUEUES = "queues"
     BALANCE = "balance"
     SWITCHES = "switches"

@@ -260,6 +260,7 @@ class VdbClient:
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.EXTENSION_STATUS,
+            Capability.CALL_DETAILS,
             Capability.QUEUES,
             Capability.BALANCE,
             Capability.CLICK_TO_CALL,
