@@ -127,3 +127,9 @@ async def test_services_yaml_matches_registered_actions(hass: HomeAssistant) -> 
         assert set(spec["fields"]) == schema_fields
         assert set(strings[action]["fields"]) == schema_fields
         assert action in icons
+
+
+def test_api_package_is_home_assistant_free() -> None:
+    for path in (INTEGRATION / "api").rglob("*.py"):
+        source = path.read_text()
+        assert not re.search(r"^\s*(from|import) homeassistant", source, re.MULTILINE), path

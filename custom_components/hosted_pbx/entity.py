@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, PROVIDER_NAMES
-from .coordinator import HostedPbxCoordinator
+from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
 
 
 class Target(StrEnum):
@@ -99,3 +102,23 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
         if self.target is Target.NUMBER:
             return set(data.numbers)
         return {self.target_id}
+
+
+def async_add_entities_as_found(
+    entry: HostedPbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    new_entities: Callable[[set[str]], Sequence[Entity]],
+) -> None:
+    """Add entities now and whenever polling finds new extensions, queues or switches.
+
+    ``new_entities`` gets the ids it already returned and adds the ones it returns now.
+    """
+    known: set[str] = set()
+    async_add_entities(new_entities(known))
+
+    @callback
+    def _add_new() -> None:
+        if entities := new_entities(known):
+            async_add_entities(entities)
+
+    entry.async_on_unload(entry.runtime_data.coordinator.async_add_listener(_add_new))

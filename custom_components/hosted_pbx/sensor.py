@@ -13,14 +13,14 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import Capability
 from .api.models import AccountData, CallDirection, ExtensionStatus
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .entity import HostedPbxEntity, Target
+from .entity import HostedPbxEntity, Target, async_add_entities_as_found
 
 # Coordinator-driven: entities never call the provider themselves.
 PARALLEL_UPDATES = 0
@@ -232,17 +232,7 @@ async def async_setup_entry(
     """Add sensors now, and for extensions, queues and numbers that appear later."""
     coordinator = entry.runtime_data.coordinator
     account = coordinator.client.account_id
-    known: set[str] = set()
-    async_add_entities(
-        [
-            ApiRequestsSensor(coordinator, API_REQUESTS, Target.ACCOUNT, account),
-            *_new_sensors(coordinator, known),
-        ]
+    async_add_entities([ApiRequestsSensor(coordinator, API_REQUESTS, Target.ACCOUNT, account)])
+    async_add_entities_as_found(
+        entry, async_add_entities, lambda known: _new_sensors(coordinator, known)
     )
-
-    @callback
-    def _add_new() -> None:
-        if entities := _new_sensors(coordinator, known):
-            async_add_entities(entities)
-
-    entry.async_on_unload(coordinator.async_add_listener(_add_new))

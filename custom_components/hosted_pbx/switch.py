@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -15,7 +15,7 @@ from .api.errors import InvalidRequest
 from .api.models import Switch, SwitchKind
 from .const import DOMAIN
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .entity import HostedPbxEntity, Target
+from .entity import HostedPbxEntity, Target, async_add_entities_as_found
 from .errors import provider_errors
 
 # Each change is a request or two within the account's budget: one at a time.
@@ -131,12 +131,6 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     if Capability.SWITCHES not in coordinator.client.capabilities:
         return
-    known: set[str] = set()
-    async_add_entities(_new_switches(coordinator, known))
-
-    @callback
-    def _add_new() -> None:
-        if entities := _new_switches(coordinator, known):
-            async_add_entities(entities)
-
-    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+    async_add_entities_as_found(
+        entry, async_add_entities, lambda known: _new_switches(coordinator, known)
+    )
