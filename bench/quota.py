@@ -201,10 +201,12 @@ async def _scenario(
             coordinator: HostedPbxCoordinator = entry.runtime_data.coordinator
             log = MarkLog()
             _record_marks(coordinator, log)
-            device = dr.async_get(hass).async_get_device(
-                {(DOMAIN, f"{account.unique_id}|extension|{account.extension}")}
+            identifier = (DOMAIN, f"{account.unique_id}|extension|{account.extension}")
+            device = next(
+                device
+                for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+                if identifier in device.identifiers
             )
-            assert device is not None
 
             async def action() -> None:
                 await hass.services.async_call(

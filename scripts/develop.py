@@ -432,12 +432,8 @@ def remove_old_entries(api: Api) -> list[str]:
 
 
 def add_entry(api: Api, provider: str, fields: dict[str, str]) -> str:
-    """Add one entry through the real config flow (advanced mode shows the URL field)."""
-    _, step = api.request(
-        "POST",
-        "/api/config/config_entries/flow",
-        {"handler": DOMAIN, "show_advanced_options": True},
-    )
+    """Add one entry through the real config flow (the URL is in the "advanced" section)."""
+    _, step = api.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
     flow = f"/api/config/config_entries/flow/{step['flow_id']}"
     try:
         if step.get("type") == "menu":
@@ -449,12 +445,14 @@ def add_entry(api: Api, provider: str, fields: dict[str, str]) -> str:
         if step.get("type") != "form":
             raise DevelopError(f"expected a form, the config flow answered {step}")
         wanted = [field["name"] for field in step.get("data_schema", [])]
-        missing = [name for name in wanted if name not in fields]
-        if "url" not in wanted:
-            raise DevelopError(f"the {provider!r} form has no url field (fields: {wanted})")
+        if "advanced" not in wanted:
+            raise DevelopError(f"the {provider!r} form has no advanced section ({wanted})")
+        answer: dict[str, Any] = {k: v for k, v in fields.items() if k in wanted}
+        answer["advanced"] = {"url": fields["url"]}
+        missing = [name for name in wanted if name not in answer]
         if missing:
             print(f"    note: the simulator gives no {missing} for {provider!r}", flush=True)
-        _, step = api.request("POST", flow, {k: v for k, v in fields.items() if k in wanted})
+        _, step = api.request("POST", flow, answer)
     except DevelopError:
         with contextlib.suppress(DevelopError, OSError):
             api.request("DELETE", flow)

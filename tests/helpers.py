@@ -42,6 +42,17 @@ def entity_id(hass: HomeAssistant, account: str, target: str, target_id: str, ke
 
 def device_id(hass: HomeAssistant, account: str, target: str, target_id: str) -> str:
     """The device id of an extension, number or queue."""
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{account}|{target}|{target_id}")})
-    assert device is not None
-    return device.id
+    return find_device(hass, (DOMAIN, f"{account}|{target}|{target_id}"))
+
+
+def find_device(hass: HomeAssistant, identifier: tuple[str, str]) -> str:
+    """A device id by identifier (works on every Home Assistant release we support)."""
+    registry = dr.async_get(hass)
+    found = [
+        device.id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if identifier in device.identifiers
+    ]
+    assert len(found) == 1, f"{len(found)} devices for {identifier}"
+    return found[0]

@@ -14,10 +14,13 @@ from simulator.common import Fault, SimulatorServer
 from simulator.vdb import VdbSimulator
 
 
-async def _vdb_form(hass: HomeAssistant, advanced: bool = True) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
-    )
+def _url(url: str) -> dict[str, dict[str, str]]:
+    """The API address lives in the form's collapsed "advanced" section."""
+    return {"advanced": {CONF_URL: url}}
+
+
+async def _vdb_form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["vdb", "voipzeker"]
     result = await hass.config_entries.flow.async_configure(
@@ -32,7 +35,7 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, vdb_sim: VdbSimulato
     flow_id = await _vdb_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        {CONF_USERNAME: "Info@Example.nl", CONF_PASSWORD: vdb_sim.password, CONF_URL: vdb_sim.url},
+        {CONF_USERNAME: "Info@Example.nl", CONF_PASSWORD: vdb_sim.password, **_url(vdb_sim.url)},
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -40,16 +43,19 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, vdb_sim: VdbSimulato
     assert result["result"].unique_id == "info@example.nl"
     assert result["data"][CONF_PROVIDER] == "vdb"
     assert result["result"].state is ConfigEntryState.LOADED
+    assert result["data"][CONF_URL] == vdb_sim.url
     assert vdb_sim.commands[0] == "extension_list"
 
 
-async def test_url_is_advanced_only(hass: HomeAssistant) -> None:
-    flow_id = await _vdb_form(hass, advanced=False)
-    flow = hass.config_entries.flow.async_get(flow_id)
-    assert flow["step_id"] == "vdb"
+async def test_url_is_in_a_collapsed_section(hass: HomeAssistant) -> None:
+    flow_id = await _vdb_form(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, None)
-    assert CONF_URL not in result["data_schema"].schema
-    assert CONF_USERNAME in result["data_schema"].schema
+    schema = result["data_schema"].schema
+    assert CONF_URL not in schema
+    assert CONF_USERNAME in schema
+    advanced = schema["advanced"]
+    assert advanced.options == {"collapsed": True}
+    assert advanced.schema({}) == {CONF_URL: "https://portal.vdbdiensten.nl/API/"}
 
 
 @pytest.mark.parametrize(
@@ -71,7 +77,7 @@ async def test_user_flow_errors_then_recovers(
 ) -> None:
     flow_id = await _vdb_form(hass)
     vdb_sim.fault = fault
-    fields = {CONF_USERNAME: vdb_sim.username, CONF_URL: vdb_sim.url}
+    fields = {CONF_USERNAME: vdb_sim.username, **_url(vdb_sim.url)}
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**fields, CONF_PASSWORD: password or vdb_sim.password}
     )
@@ -91,12 +97,12 @@ async def test_unreachable_url(hass: HomeAssistant, vdb_sim: VdbSimulator) -> No
     fields = {CONF_USERNAME: vdb_sim.username, CONF_PASSWORD: vdb_sim.password}
     # A closed loopback port: connection refused.
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**fields, CONF_URL: "http://127.0.0.1:9/API/"}
+        flow_id, {**fields, **_url("http://127.0.0.1:9/API/")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
     # Not a URL at all.
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**fields, CONF_URL: "not a url"}
+        flow_id, {**fields, **_url("not a url")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
@@ -107,7 +113,7 @@ async def test_duplicate_account_aborts(
     flow_id = await _vdb_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        {CONF_USERNAME: "INFO@example.nl", CONF_PASSWORD: vdb_sim.password, CONF_URL: vdb_sim.url},
+        {CONF_USERNAME: "INFO@example.nl", CONF_PASSWORD: vdb_sim.password, **_url(vdb_sim.url)},
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"

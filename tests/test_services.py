@@ -6,7 +6,6 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -14,7 +13,7 @@ from custom_components.hosted_pbx.const import DOMAIN
 from simulator.common import Fault
 from simulator.vdb import VdbSimulator
 
-from .helpers import device_id
+from .helpers import device_id, find_device
 
 ACCOUNT = "info@example.nl"
 
@@ -132,11 +131,10 @@ async def test_wrong_device_kind(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "click_to_call", {"device_id": number_device, "number": "0612345678"})
     assert err.value.translation_key == "not_extension_device"
-    account_device = dr.async_get(hass).async_get_device({(DOMAIN, ACCOUNT)})
-    assert account_device is not None
+    account_device = find_device(hass, (DOMAIN, ACCOUNT))
     with pytest.raises(ServiceValidationError) as err:
         await _call(
-            hass, "send_sms", {"device_id": account_device.id, "to": "0612345678", "message": "Hi"}
+            hass, "send_sms", {"device_id": account_device, "to": "0612345678", "message": "Hi"}
         )
     assert err.value.translation_key == "not_number_device"
     with pytest.raises(ServiceValidationError):

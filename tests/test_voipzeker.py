@@ -119,10 +119,8 @@ def _status(hass: HomeAssistant, sim: VoipzekerSimulator, index: int) -> str:
     return state.state
 
 
-async def _form(hass: HomeAssistant, advanced: bool = True) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
-    )
+async def _form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert "voipzeker" in result["menu_options"]
     result = await hass.config_entries.flow.async_configure(
@@ -137,7 +135,7 @@ async def _submit(hass: HomeAssistant, sim: VoipzekerSimulator, invitation: str)
     flow_id = await _form(hass)
     return await hass.config_entries.flow.async_configure(
         flow_id,
-        {"invitation_id": invitation, CONF_URL: sim.url},  # type: ignore[attr-defined]
+        {"invitation_id": invitation, "advanced": {CONF_URL: sim.url}},  # type: ignore[attr-defined]
     )
 
 
@@ -162,11 +160,13 @@ async def test_flow_creates_entry_and_stores_no_invitation(
     assert zeker.requests["appprovision"] == 1
 
 
-async def test_url_is_advanced_only(hass: HomeAssistant) -> None:
-    flow_id = await _form(hass, advanced=False)
+async def test_url_is_in_a_collapsed_section(hass: HomeAssistant) -> None:
+    flow_id = await _form(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, None)
-    assert CONF_URL not in result["data_schema"].schema
-    assert "invitation_id" in result["data_schema"].schema
+    schema = result["data_schema"].schema
+    assert CONF_URL not in schema
+    assert "invitation_id" in schema
+    assert schema["advanced"].options == {"collapsed": True}
 
 
 @pytest.mark.parametrize("invitation", ["ABC12", "ABC1234", "AB-123", "", "ÄBC123"])
@@ -185,11 +185,11 @@ async def test_refused_invitation_then_a_good_one(
     flow_id = await _form(hass)
     url = zeker.url  # type: ignore[attr-defined]
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"invitation_id": "ZZZZZZ", CONF_URL: url}
+        flow_id, {"invitation_id": "ZZZZZZ", "advanced": {CONF_URL: url}}
     )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"invitation_id": zeker.invitation_id, CONF_URL: url}
+        flow_id, {"invitation_id": zeker.invitation_id, "advanced": {CONF_URL: url}}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -221,7 +221,8 @@ async def test_retry_after_a_failed_check_reuses_the_provisioned_token(
     hass: HomeAssistant, zeker: VoipzekerSimulator
 ) -> None:
     flow_id = await _form(hass)
-    fields = {"invitation_id": zeker.invitation_id, CONF_URL: zeker.url}  # type: ignore[attr-defined]
+    url = zeker.url  # type: ignore[attr-defined]
+    fields = {"invitation_id": zeker.invitation_id, "advanced": {CONF_URL: url}}
     zeker.fault = Fault.HTTP_500
     result = await hass.config_entries.flow.async_configure(flow_id, fields)
     assert result["errors"] == {"base": "cannot_connect"}

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .budget import RequestBudget
-from .const import CONF_PROVIDER, CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE, DOMAIN
+from .const import CONF_PROVIDER, CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE, DOMAIN, PROVIDER_NAMES
 from .coordinator import (
     HostedPbxConfigEntry,
     HostedPbxCoordinator,
     HostedPbxRuntimeData,
     budget_store,
 )
+from .entity import MODELS, Target, device_identifier
 from .providers import create_client, provider_class
 from .services import async_setup_services
 from .webhook import async_setup_webhook
@@ -38,7 +39,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     client = create_client(provider, entry.data, async_get_clientsession(hass), budget.gate)
     coordinator = HostedPbxCoordinator(hass, entry, client, budget)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator)
+    account = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={device_identifier(client.account_id, Target.ACCOUNT, client.account_id)},
+        manufacturer=PROVIDER_NAMES[provider],
+        model=MODELS[Target.ACCOUNT],
+        name=client.account_id,
+    )
+    entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator, account.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_webhook(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))

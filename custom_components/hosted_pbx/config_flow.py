@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -42,6 +43,7 @@ from .const import (
 from .options_flow import HostedPbxOptionsFlow
 from .providers import DEFAULT_URLS, IMPLEMENTED, create_client
 
+SECTION_ADVANCED = "advanced"
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -58,6 +60,19 @@ def _form_error(err: Exception) -> str:
         return "cannot_connect"
     LOGGER.error("Unexpected error while provisioning a VOIPZeker invitation", exc_info=err)
     return "unknown"
+
+
+def _advanced_section(provider: str) -> dict[vol.Marker, Any]:
+    """The API address, folded away: only resellers' customers need to change it."""
+    fields = {vol.Optional(CONF_URL, default=DEFAULT_URLS[provider]): _URL}
+    return {vol.Required(SECTION_ADVANCED): section(vol.Schema(fields), {"collapsed": True})}
+
+
+def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Entry data keeps the section's fields at the top level."""
+    data = {key: value for key, value in user_input.items() if key != SECTION_ADVANCED}
+    advanced: dict[str, Any] = user_input.get(SECTION_ADVANCED, {})
+    return data | advanced
 
 
 class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -85,7 +100,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         """VdB Diensten: the portal e-mail address and password."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_PROVIDER: PROVIDER_VDB, **user_input}
+            data = {CONF_PROVIDER: PROVIDER_VDB, **_flatten(user_input)}
             account_id, errors = await self._validate(data)
             if not errors:
                 await self.async_set_unique_id(account_id)
@@ -98,10 +113,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Required(CONF_PASSWORD): _PASSWORD,
             }
         )
-        if self.show_advanced_options:
-            schema = schema.extend(
-                {vol.Optional(CONF_URL, default=DEFAULT_URLS[PROVIDER_VDB]): _URL}
-            )
+        schema = schema.extend(_advanced_section(PROVIDER_VDB))
         return self.async_show_form(
             step_id="vdb",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
@@ -114,7 +126,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         """VOIPZeker: the single-use invitation id of the Unite portal's App provisioning."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_PROVIDER: PROVIDER_VOIPZEKER, **user_input}
+            data = {CONF_PROVIDER: PROVIDER_VOIPZEKER, **_flatten(user_input)}
             errors = await self._async_provision(data)
             if not errors:
                 account_id, errors = await self._validate(data)
@@ -124,10 +136,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
                 title = f"{PROVIDER_NAMES[PROVIDER_VOIPZEKER]} ({account_id})"
                 return self.async_create_entry(title=title, data=data)
         schema = vol.Schema({vol.Required(CONF_INVITATION_ID): _INVITATION})
-        if self.show_advanced_options:
-            schema = schema.extend(
-                {vol.Optional(CONF_URL, default=DEFAULT_URLS[PROVIDER_VOIPZEKER]): _URL}
-            )
+        schema = schema.extend(_advanced_section(PROVIDER_VOIPZEKER))
         return self.async_show_form(
             step_id="voipzeker",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),

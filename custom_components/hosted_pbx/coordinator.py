@@ -31,6 +31,7 @@ class HostedPbxRuntimeData:
     client: Provider
     budget: RequestBudget
     coordinator: HostedPbxCoordinator
+    account_device_id: str
 
 
 type HostedPbxConfigEntry = ConfigEntry[HostedPbxRuntimeData]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -76,7 +77,6 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
         )
         if self.target is Target.ACCOUNT:
             return info | DeviceInfo(name=account, model=MODELS[self.target])
-        info["via_device"] = device_identifier(account, Target.ACCOUNT, account)
         data = self.coordinator.data
         if self.target is Target.EXTENSION:
             extension = data.extensions.get(self.target_id)
@@ -87,6 +87,18 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
             name = queue.name if queue else self.target_id
             return info | DeviceInfo(name=name, model=MODELS[self.target], model_id=self.target_id)
         return info | DeviceInfo(name=f"+{self.target_id}", model=MODELS[self.target])
+
+    async def async_added_to_hass(self) -> None:
+        """Hang the device under the account's device.
+
+        Set on the registry rather than through ``DeviceInfo(via_device=...)``, which newer
+        Home Assistant releases deprecate.
+        """
+        await super().async_added_to_hass()
+        account_device = self.coordinator.config_entry.runtime_data.account_device_id
+        device = self.device_entry
+        if device and account_device not in (device.id, device.via_device_id):
+            dr.async_get(self.hass).async_update_device(device.id, via_device_id=account_device)
 
     @property
     def available(self) -> bool:
