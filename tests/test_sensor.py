@@ -103,3 +103,29 @@ async def test_unavailable_while_failing_then_recovers(
     vdb_sim.fault = Fault.NONE
     await run_for(hass, freezer, 60, step=5)
     assert hass.states.get(status).state == "idle"
+
+
+async def test_devices_hang_under_the_account(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.hosted_pbx.const import DOMAIN
+
+    from .helpers import device_id, find_device
+
+    account = find_device(hass, (DOMAIN, ACCOUNT))
+    registry = dr.async_get(hass)
+    children = [
+        device_id(hass, ACCOUNT, "extension", next(iter(vdb_sim.extensions))),
+        device_id(hass, ACCOUNT, "queue", next(iter(vdb_sim.queues))),
+        device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers))),
+    ]
+    for child in children:
+        device = registry.async_get(child)
+        assert device is not None
+        assert device.via_device_id == account
+    extension = registry.async_get(children[0])
+    assert extension is not None
+    assert extension.name == next(iter(vdb_sim.extensions.values()))
+    assert extension.manufacturer == "VdB Diensten"
