@@ -129,3 +129,22 @@ async def test_devices_hang_under_the_account(
     assert extension is not None
     assert extension.name == next(iter(vdb_sim.extensions.values()))
     assert extension.manufacturer == "VdB Diensten"
+
+
+async def test_device_of_a_removed_extension_is_removed(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from .helpers import device_id
+
+    gone, kept = list(vdb_sim.extensions)[:2]
+    gone_device = device_id(hass, ACCOUNT, "extension", gone)
+    del vdb_sim.extensions[gone]
+    await run_for(hass, freezer, 3700, step=20)  # the list of extensions is read hourly
+    registry = dr.async_get(hass)
+    assert registry.async_get(gone_device) is None
+    assert registry.async_get(device_id(hass, ACCOUNT, "extension", kept)) is not None

@@ -16,7 +16,7 @@ from .coordinator import (
     HostedPbxRuntimeData,
     budget_store,
 )
-from .entity import MODELS, Target, device_identifier
+from .entity import MODELS, Target, async_remove_stale_devices, device_identifier
 from .providers import create_client, provider_class
 from .services import async_setup_services
 from .webhook import async_setup_webhook
@@ -48,6 +48,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     )
     entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator, account.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_remove_stale_devices(hass, entry))
+    )
     await async_setup_webhook(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -47,6 +47,24 @@ MODELS = {
     Target.NUMBER: "Phone number",
     Target.QUEUE: "Queue",
 }
+
+
+@callback
+def async_remove_stale_devices(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
+    """Remove devices of extensions, queues and numbers that left the account."""
+    coordinator = entry.runtime_data.coordinator
+    data, account = coordinator.data, coordinator.client.account_id
+    current = {device_identifier(account, Target.ACCOUNT, account)}
+    for target, ids in (
+        (Target.EXTENSION, data.extensions),
+        (Target.QUEUE, data.queues),
+        (Target.NUMBER, data.numbers),
+    ):
+        current |= {device_identifier(account, target, target_id) for target_id in ids}
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & current:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
