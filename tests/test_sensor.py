@@ -148,3 +148,23 @@ async def test_device_of_a_removed_extension_is_removed(
     registry = dr.async_get(hass)
     assert registry.async_get(gone_device) is None
     assert registry.async_get(device_id(hass, ACCOUNT, "extension", kept)) is not None
+
+
+async def test_removed_extension_seen_while_polling_triggers_a_structure_read(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from .helpers import device_id
+
+    gone = next(iter(vdb_sim.extensions))
+    gone_device = device_id(hass, ACCOUNT, "extension", gone)
+    kept_status = entity_id(hass, ACCOUNT, "extension", "1202", "extension_status")
+    del vdb_sim.extensions[gone]
+    await run_for(hass, freezer, 300, step=5)  # far less than the hourly structure read
+    assert dr.async_get(hass).async_get(gone_device) is None
+    assert hass.states.get(kept_status).state == "idle"
+    assert vdb_sim.commands.count("extension_list") == 2

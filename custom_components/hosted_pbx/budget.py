@@ -166,6 +166,11 @@ class PollPlanner:
         for read in reads:
             self._last[read.key] = now
 
+    def forget(self, kind: ReadKind) -> None:
+        """Make every read of ``kind`` due at once (e.g. the structure changed)."""
+        for key in [key for key in self._last if key.startswith(f"{kind}:")]:
+            del self._last[key]
+
     def age(self, read: Read) -> float | None:
         """Seconds since ``read`` was last done, None if never."""
         last = self._last.get(read.key)

@@ -17,7 +17,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import Provider
-from .api.errors import AuthError, ProviderError, QuotaExceeded
+from .api.errors import AuthError, InvalidRequest, ProviderError, QuotaExceeded
 from .api.models import AccountData, Read, ReadKind
 from .budget import BudgetExhausted, PollPlanner, RequestBudget
 from .const import CONF_WATCHED_EXTENSIONS, CONF_WATCHED_QUEUES, DOMAIN, LOGGER
@@ -122,7 +122,15 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if read is None or not self.budget.poll_allowed(read.cost):
             return data
         with self._mapped_errors():
-            updated = await self.client.async_read(read, data)
+            try:
+                updated = await self.client.async_read(read, data)
+            except InvalidRequest as err:
+                # The provider no longer knows this extension or queue: the account's
+                # structure changed, so read it next instead of failing every entity.
+                LOGGER.debug("Structure changed (%s); reading it again", err)
+                self.planner.mark([read])
+                self.planner.forget(ReadKind.STRUCTURE)
+                return data
         self.planner.mark([read])
         self._polling_healthy()
         return updated

@@ -142,7 +142,18 @@ def _live_status(state: str, direction: CallDirection | None) -> ExtensionStatus
 
 
 def parse_live_call(extension_id: str, rows: list[dict[str, Any]]) -> ExtensionState:
-    """An empty answer (or a bare notice) means idle; otherwise the first call wins."""
+    """An empty answer (or a bare notice) means idle; otherwise the first call wins.
+
+    The document does not say how "no call" looks; we accept ``[]`` and any notice,
+    except one saying the extension is unknown: that one means it left the account.
+    """
+    notice = _status_only(rows) or ""
+    if "unknown" in notice.casefold():
+        raise InvalidRequest(
+            f"The provider does not know extension {extension_id}",
+            reason="unknown_extension",
+            extension=extension_id,
+        )
     calls = [row for row in rows if "state" in row]
     if not calls:
         return ExtensionState(extension_id, ExtensionStatus.IDLE)
