@@ -68,6 +68,12 @@ def _advanced_section(provider: str) -> dict[vol.Marker, Any]:
     return {vol.Required(SECTION_ADVANCED): section(vol.Schema(fields), {"collapsed": True})}
 
 
+def _entry_gate(entry: ConfigEntry | None) -> RequestGate | None:
+    """A loaded entry's requests count against the account's budget."""
+    runtime = getattr(entry, "runtime_data", None) if entry is not None else None
+    return runtime.budget.gate if runtime is not None else None
+
+
 def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
     """Entry data keeps the section's fields at the top level."""
     data = {key: value for key, value in user_input.items() if key != SECTION_ADVANCED}
@@ -103,22 +109,12 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
             data = {CONF_PROVIDER: PROVIDER_VDB, **_flatten(user_input)}
             account_id, errors = await self._validate(data)
             if not errors:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_configured()
-                title = f"{PROVIDER_NAMES[PROVIDER_VDB]} ({user_input[CONF_USERNAME]})"
-                return self.async_create_entry(title=title, data=data)
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_USERNAME): _EMAIL,
-                vol.Required(CONF_PASSWORD): _PASSWORD,
-            }
-        )
-        schema = schema.extend(_advanced_section(PROVIDER_VDB))
-        return self.async_show_form(
-            step_id="vdb",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
-            errors=errors,
-        )
+                return await self._async_create(data, account_id, user_input[CONF_USERNAME])
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(CONF_USERNAME): _EMAIL,
+            vol.Required(CONF_PASSWORD): _PASSWORD,
+        }
+        return self._show_credentials_form(PROVIDER_VDB, fields, user_input, errors)
 
     async def async_step_voipzeker(
         self, user_input: dict[str, Any] | None = None
@@ -131,14 +127,30 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 account_id, errors = await self._validate(data)
             if not errors:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_configured()
-                title = f"{PROVIDER_NAMES[PROVIDER_VOIPZEKER]} ({account_id})"
-                return self.async_create_entry(title=title, data=data)
-        schema = vol.Schema({vol.Required(CONF_INVITATION_ID): _INVITATION})
-        schema = schema.extend(_advanced_section(PROVIDER_VOIPZEKER))
+                return await self._async_create(data, account_id, account_id)
+        fields: dict[vol.Marker, Any] = {vol.Required(CONF_INVITATION_ID): _INVITATION}
+        return self._show_credentials_form(PROVIDER_VOIPZEKER, fields, user_input, errors)
+
+    async def _async_create(
+        self, data: dict[str, Any], account_id: str, shown_as: str
+    ) -> ConfigFlowResult:
+        """One entry per account: abort if this one is already set up."""
+        await self.async_set_unique_id(account_id)
+        self._abort_if_unique_id_configured()
+        title = f"{PROVIDER_NAMES[data[CONF_PROVIDER]]} ({shown_as})"
+        return self.async_create_entry(title=title, data=data)
+
+    def _show_credentials_form(
+        self,
+        provider: str,
+        fields: dict[vol.Marker, Any],
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+    ) -> ConfigFlowResult:
+        """A provider's credential form, with the API address folded away."""
+        schema = vol.Schema(fields).extend(_advanced_section(provider))
         return self.async_show_form(
-            step_id="voipzeker",
+            step_id=provider,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
         )
@@ -154,9 +166,7 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         if not INVITATION_PATTERN.fullmatch(invitation):
             return {CONF_INVITATION_ID: "invalid_invitation"}
         if invitation not in self._provisioned:
-            gate: RequestGate | None = None
-            if entry is not None and (runtime := getattr(entry, "runtime_data", None)):
-                gate = runtime.budget.gate
+            gate = _entry_gate(entry)
             url = data.get(CONF_URL) or DEFAULT_URLS[PROVIDER_VOIPZEKER]
             session = async_get_clientsession(self.hass)
             try:
@@ -231,12 +241,8 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: dict[str, Any], entry: ConfigEntry | None = None
     ) -> tuple[str, dict[str, str]]:
         """One cheap read with the given credentials; errors keyed for the form."""
-        gate: RequestGate | None = None
-        if entry is not None and (runtime := getattr(entry, "runtime_data", None)):
-            # A loaded entry's requests count against the account's budget.
-            gate = runtime.budget.gate
         session = async_get_clientsession(self.hass)
-        client = create_client(data[CONF_PROVIDER], data, session, gate)
+        client = create_client(data[CONF_PROVIDER], data, session, _entry_gate(entry))
         try:
             await client.async_validate()
         except AuthError:
