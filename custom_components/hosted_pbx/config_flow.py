@@ -29,7 +29,7 @@ from .api.errors import (
     ProviderUnavailable,
     QuotaExceeded,
 )
-from .api.voipzeker import INVITATION_PATTERN, async_provision
+from .api.voipzeker import async_provision, normalize_invitation
 from .const import (
     CONF_INVITATION_ID,
     CONF_LOGIN_TOKEN,
@@ -162,8 +162,9 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
 
         The invitation id leaves ``data`` whatever happens: it is never stored.
         """
-        invitation = str(data.pop(CONF_INVITATION_ID, "")).strip().upper()
-        if not INVITATION_PATTERN.fullmatch(invitation):
+        try:
+            invitation = normalize_invitation(str(data.pop(CONF_INVITATION_ID, "")))
+        except InvalidRequest:
             return {CONF_INVITATION_ID: "invalid_invitation"}
         if invitation not in self._provisioned:
             gate = _entry_gate(entry)
@@ -173,8 +174,6 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._provisioned[invitation] = await async_provision(
                     session, invitation, url, gate
                 )
-            except InvalidRequest:
-                return {CONF_INVITATION_ID: "invalid_invitation"}
             except Exception as err:  # every error becomes a form error
                 return {"base": _form_error(err)}
         data[CONF_LOGIN_TOKEN] = self._provisioned[invitation]

@@ -288,13 +288,13 @@ class VdbClient:
         password: str,
         base_url: str = DEFAULT_URL,
         gate: RequestGate | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        request_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Create a client; the session belongs to the caller."""
         self._username = username.strip()
         self._password = password
         self._url = base_url
-        self._http = HttpTransport(session, gate=gate, timeout=timeout)
+        self._http = HttpTransport(session, gate=gate, timeout=request_timeout)
 
     @property
     def account_id(self) -> str:

@@ -376,6 +376,17 @@ def parse_webhook_event(
 # --- provisioning -------------------------------------------------------------------------
 
 
+def normalize_invitation(invitation_id: str) -> str:
+    """The invitation id as the provider expects it; a malformed one is refused here."""
+    # Ids are digits and capitals; a typed lower-case id is the same id.
+    invitation = invitation_id.strip().upper()
+    if not INVITATION_PATTERN.fullmatch(invitation):
+        raise InvalidRequest(
+            "The invitation id is 6 digits and capital letters", reason="invalid_invitation"
+        )
+    return invitation
+
+
 async def async_provision(
     session: aiohttp.ClientSession,
     invitation_id: str,
@@ -385,12 +396,7 @@ async def async_provision(
     request_timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
     """Exchange the single-use invitation id for the login token to store."""
-    # Ids are digits and capitals; a typed lower-case id is the same id.
-    invitation = invitation_id.strip().upper()
-    if not INVITATION_PATTERN.fullmatch(invitation):
-        raise InvalidRequest(
-            "The invitation id is 6 digits and capital letters", reason="invalid_invitation"
-        )
+    invitation = normalize_invitation(invitation_id)
     http = HttpTransport(session, gate=gate, timeout=request_timeout)
     try:
         body = await _post(
