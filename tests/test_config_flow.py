@@ -148,20 +148,24 @@ async def test_reconfigure_changes_url(
     result = await loaded_vdb.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: vdb_sim.password, CONF_URL: "http://127.0.0.1:9/API/"}
+        result["flow_id"],
+        {CONF_PASSWORD: vdb_sim.password, "advanced": {CONF_URL: "http://127.0.0.1:9/API/"}},
     )
     assert result["errors"] == {"base": "cannot_connect"}
     assert loaded_vdb.data[CONF_URL] == vdb_sim.url
 
     # The reseller moved the API: the same account answers at another address.
-    moved = SimulatorServer(VdbSimulator(username=vdb_sim.username).app, "/API/")
+    moved_sim = VdbSimulator(username=vdb_sim.username)
+    moved = SimulatorServer(moved_sim.app, "/API/")
     new_url = await moved.start()
     try:
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_PASSWORD: vdb_sim.password, CONF_URL: new_url}
+            result["flow_id"], {CONF_PASSWORD: vdb_sim.password, "advanced": {CONF_URL: new_url}}
         )
         await hass.async_block_till_done()
         assert result["reason"] == "reconfigure_successful"
+        # The entry was set up once: one check by the flow, one structure load.
+        assert moved_sim.commands.count("extension_list") == 2
         assert loaded_vdb.data[CONF_URL] == new_url
         assert loaded_vdb.state is ConfigEntryState.LOADED
         assert await hass.config_entries.async_unload(loaded_vdb.entry_id)
@@ -181,7 +185,7 @@ async def test_reconfigure_other_account_is_refused(
         )
         result = await loaded_vdb.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_PASSWORD: other.password, CONF_URL: other_url}
+            result["flow_id"], {CONF_PASSWORD: other.password, "advanced": {CONF_URL: other_url}}
         )
         assert result["reason"] == "wrong_account"
     finally:

@@ -41,7 +41,7 @@ async def test_diagnostics_are_redacted(
     for number in vdb_sim.numbers:
         assert number not in text
     assert diagnostics["provider"] == "vdb"
-    assert diagnostics["budget"]["limit"] == loaded_vdb.runtime_data.budget.limit
+    assert diagnostics["budget"]["limit"] == loaded_vdb.runtime_data.coordinator.budget.limit
     assert diagnostics["data"]["phone_numbers"] == len(vdb_sim.numbers)
     assert {ext["id"] for ext in diagnostics["data"]["extensions"]} == set(vdb_sim.extensions)
 

@@ -41,7 +41,7 @@ async def test_two_hours_of_polling_and_actions_stay_within_quota(
 ) -> None:
     extension_device = device_id(hass, ACCOUNT, "extension", "1201")
     number_device = device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers)))
-    budget = loaded_vdb.runtime_data.budget
+    budget = loaded_vdb.runtime_data.coordinator.budget
     actions = 0
     for second in range(TWO_HOURS):
         if second % 5 == 0:
@@ -78,7 +78,7 @@ async def test_actions_use_the_reserve_and_never_exceed_the_quota(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await run_for(hass, freezer, 300, step=5)  # polling has spent its share of the window
-    budget = loaded_vdb.runtime_data.budget
+    budget = loaded_vdb.runtime_data.coordinator.budget
     assert budget.used() >= budget.poll_limit
     device = device_id(hass, ACCOUNT, "extension", "1201")
     while budget.used() < budget.limit:
@@ -86,7 +86,7 @@ async def test_actions_use_the_reserve_and_never_exceed_the_quota(
     sent = len(vdb_sim.commands)
     with pytest.raises(HomeAssistantError) as err:
         await _click_to_call(hass, device)
-    assert err.value.translation_key == "rate_limited"
+    assert err.value.translation_key == "quota"
     assert len(vdb_sim.commands) == sent  # refused here, never sent
     assert vdb_sim.quota.violations == 0
 
@@ -99,7 +99,7 @@ async def test_first_minute_after_setup_is_not_a_burst(
 ) -> None:
     await run_for(hass, freezer, 60, step=1)
     # Three structure reads, then one read per slot: the share of a minute and no more.
-    assert len(vdb_sim.commands) <= 3 + 60 / loaded_vdb.runtime_data.budget.poll_interval + 1
+    assert len(vdb_sim.commands) <= 3 + 60 / loaded_vdb.runtime_data.coordinator.budget.poll_interval + 1
 
 
 async def test_quota_answer_stops_polling_until_the_window_passes(

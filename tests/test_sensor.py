@@ -163,8 +163,16 @@ async def test_removed_extension_seen_while_polling_triggers_a_structure_read(
     gone = next(iter(vdb_sim.extensions))
     gone_device = device_id(hass, ACCOUNT, "extension", gone)
     kept_status = entity_id(hass, ACCOUNT, "extension", "1202", "extension_status")
+    gone_status = entity_id(hass, ACCOUNT, "extension", gone, "extension_status")
     del vdb_sim.extensions[gone]
     await run_for(hass, freezer, 300, step=5)  # far less than the hourly structure read
+    assert vdb_sim.commands.count("extension_list") == 2
+    # One listing without it is not enough to delete the user's device and settings.
+    assert dr.async_get(hass).async_get(gone_device) is not None
+    assert hass.states.get(gone_status).state == "unavailable"
+    assert hass.states.get(kept_status).state == "idle"
+    # A second listing an hour later confirms it: now the device goes.
+    await run_for(hass, freezer, 3700, step=20)
+    assert vdb_sim.commands.count("extension_list") >= 3
     assert dr.async_get(hass).async_get(gone_device) is None
     assert hass.states.get(kept_status).state == "idle"
-    assert vdb_sim.commands.count("extension_list") == 2

@@ -157,16 +157,16 @@ async def test_provider_refusal_and_failures(
     extension = next(iter(vdb_sim.extensions))
     device = device_id(hass, ACCOUNT, "extension", extension)
     del vdb_sim.extensions[extension]  # removed in the portal since the last structure read
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "click_to_call", {"device_id": device, "number": "0612345678"})
-    assert err.value.translation_key == "refused"
-    assert "Unknown extension" in str(err.value)
+    assert err.value.translation_key == "unknown_extension"
+    assert err.value.translation_placeholders["extension"] == extension
 
     for fault, key in (
-        (Fault.HTTP_500, "provider_unavailable"),
+        (Fault.HTTP_500, "unavailable"),
         (Fault.HTML, "invalid_response"),
         (Fault.TRUNCATED, "invalid_response"),
-        (Fault.QUOTA, "rate_limited"),
+        (Fault.QUOTA, "quota"),
     ):
         vdb_sim.fault = fault
         with pytest.raises(HomeAssistantError) as err:

@@ -159,8 +159,9 @@ async def test_timeout(
 
 
 async def test_unknown_queue_is_refused(client: VdbClient) -> None:
-    with pytest.raises(InvalidRequest, match="Unknown queue"):
+    with pytest.raises(InvalidRequest, match="does not know queue 999") as info:
         await client.async_queue("999")
+    assert info.value.reason == "unknown_queue"
 
 
 def test_parsers_accept_the_documents_shapes() -> None:

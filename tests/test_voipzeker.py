@@ -187,7 +187,7 @@ async def test_refused_invitation_then_a_good_one(
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"invitation_id": "ZZZZZZ", "advanced": {CONF_URL: url}}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "invalid_invitation_used"}
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"invitation_id": zeker.invitation_id, "advanced": {CONF_URL: url}}
     )
@@ -202,7 +202,7 @@ async def test_invitation_is_single_use(hass: HomeAssistant, zeker: VoipzekerSim
     assert result["type"] is FlowResultType.CREATE_ENTRY
     result = await _submit(hass, zeker, invitation)
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "invalid_invitation_used"}
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
@@ -231,7 +231,7 @@ async def test_retry_after_a_failed_check_reuses_the_provisioned_token(
     zeker.force_error = (None, "Maintenance")  # provisioning passes, the check is refused
     zeker.invitations.add(zeker.invitation_id)
     result = await hass.config_entries.flow.async_configure(flow_id, fields)
-    assert result["errors"] == {"base": "unknown"}
+    assert result["errors"] == {"base": "cannot_connect"}
     assert zeker.requests["appprovision"] == 2
     zeker.force_error = None
     result = await hass.config_entries.flow.async_configure(flow_id, fields)
@@ -255,6 +255,7 @@ async def test_provisioning_errors(
 async def test_reauth_asks_for_a_new_invitation(
     hass: HomeAssistant, zeker: VoipzekerSimulator, zeker_entry: MockConfigEntry
 ) -> None:
+    loaded_zeker = zeker_entry
     zeker.revoke_login_tokens()  # the App template was reset in the portal
     assert not await hass.config_entries.async_setup(zeker_entry.entry_id)
     await hass.async_block_till_done()
@@ -265,12 +266,12 @@ async def test_reauth_asks_for_a_new_invitation(
     result = await hass.config_entries.flow.async_configure(flow_id, None)
     assert result["step_id"] == "reauth_confirm"
     assert set(result["data_schema"].schema) == {"invitation_id"}
-    assert result["description_placeholders"]["username"] == TENANT
+    assert result["description_placeholders"]["account"] == loaded_zeker.title
 
     result = await hass.config_entries.flow.async_configure(flow_id, {"invitation_id": "12"})
     assert result["errors"] == {"invitation_id": "invalid_invitation"}
     result = await hass.config_entries.flow.async_configure(flow_id, {"invitation_id": "ZZZZZZ"})
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "invalid_invitation_used"}
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"invitation_id": zeker.issue_invitation()}
     )
@@ -287,10 +288,11 @@ async def test_reconfigure_asks_only_for_the_url(
     hass: HomeAssistant, zeker: VoipzekerSimulator, loaded_zeker: MockConfigEntry
 ) -> None:
     result = await loaded_zeker.start_reconfigure_flow(hass)
-    assert set(result["data_schema"].schema) == {CONF_URL}
+    assert set(result["data_schema"].schema) == {"advanced"}
+    assert set(result["data_schema"].schema["advanced"].schema.schema) == {CONF_URL}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_URL: zeker.url},  # type: ignore[attr-defined]
+        {"advanced": {CONF_URL: zeker.url}},  # type: ignore[attr-defined]
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
@@ -354,20 +356,29 @@ async def test_unite_switch_toggles_and_refusal(
     zeker.refuse_switch("2")
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
-    assert err.value.translation_key == "switch_refused"
+    assert err.value.translation_key == "refused"
     assert zeker.switch("2")["state"] is False
     assert hass.states.get(switch).state == STATE_OFF
 
 
 async def test_do_not_disturb_toggles(
-    hass: HomeAssistant, loaded_zeker: MockConfigEntry, zeker: VoipzekerSimulator
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     ext = _ext(zeker, 2)
+    # DND states are not read at setup (it stays within the polling share): polling
+    # takes them in turn, and the switch appears with the first read.
+    await run_for(hass, freezer, 120, step=3)
     switch = _switch_entity(hass, "extension", ext, "do_not_disturb")
     assert hass.states.get(switch).state == STATE_OFF
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
     assert zeker.dnd[ext] is True
     assert hass.states.get(switch).state == STATE_ON
+    # A change costs two requests of the 3-request action reserve: the next one waits
+    # for the window (polling has used its share meanwhile).
+    await advance(hass, freezer, 62)
     await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     assert zeker.dnd[ext] is False
     assert hass.states.get(switch).state == STATE_OFF
@@ -384,7 +395,7 @@ async def test_switch_error_other_than_refusal(
     zeker.fault = Fault.HTTP_500
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
-    assert err.value.translation_key == "provider_unavailable"
+    assert err.value.translation_key == "unavailable"
     assert hass.states.get(switch).state == STATE_ON
 
 
@@ -507,7 +518,7 @@ async def pushed(
     zeker_entry: MockConfigEntry,
 ) -> Any:
     """Home Assistant with a URL and the webhook component, the entry loaded."""
-    await async_process_ha_core_config(hass, {"internal_url": "http://ha.local:8123"})
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.nl"})
     assert await async_setup_component(hass, "webhook", {})
     with patch("custom_components.hosted_pbx.webhook.get_url", wraps=get_url):
         assert await hass.config_entries.async_setup(zeker_entry.entry_id)
@@ -524,7 +535,7 @@ async def test_webhook_fires_an_event_and_refreshes_the_status(
     method: str,
 ) -> None:
     assert zeker.webhook_url is not None
-    assert zeker.webhook_url.startswith("http://ha.local:8123/api/webhook/")
+    assert zeker.webhook_url.startswith("https://ha.example.nl/api/webhook/")
     assert "{calluniqueid}" in zeker.webhook_url
     events = async_capture_events(hass, EVENT_CALL)
     zeker.set_status(_ext(zeker, 0), 3)
@@ -585,13 +596,14 @@ async def test_no_url_means_polling_only(
     assert zeker.requests["setapptemplatesettings"] == 0
 
 
-async def test_webhook_setting_failure_keeps_polling(
+async def test_webhook_setting_failure_keeps_polling_and_retries(
     hass: HomeAssistant,
     zeker_entry: MockConfigEntry,
     zeker: VoipzekerSimulator,
     caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    await async_process_ha_core_config(hass, {"internal_url": "http://ha.local:8123"})
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.nl"})
     assert await async_setup_component(hass, "webhook", {})
     with (
         patch("custom_components.hosted_pbx.webhook.get_url", wraps=get_url),
@@ -601,8 +613,20 @@ async def test_webhook_setting_failure_keeps_polling(
     ):
         assert await hass.config_entries.async_setup(zeker_entry.entry_id)
     assert zeker_entry.state is ConfigEntryState.LOADED
-    assert caplog.text.count("Could not set the VOIPZeker webhook") == 1
-    assert not hass.data["webhook"]
+    assert caplog.text.count("push not set up yet (timed out)") == 1
+    assert zeker.webhook_url is None
+    # The webhook id is kept in the entry and set at the provider as soon as it can be.
+    webhook_id = zeker_entry.data["webhook_id"]
+    assert webhook_id in hass.data["webhook"]
+    await run_for(hass, freezer, 310, step=10)
+    assert zeker.webhook_url is not None
+    assert webhook_id in zeker.webhook_url
+    # A reload keeps the same webhook and does not set it again.
+    requests = zeker.requests["setapptemplatesettings"]
+    assert await hass.config_entries.async_reload(zeker_entry.entry_id)
+    await hass.async_block_till_done()
+    assert zeker_entry.data["webhook_id"] == webhook_id
+    assert zeker.requests["setapptemplatesettings"] == requests
 
 
 # --- secrets -------------------------------------------------------------------------------

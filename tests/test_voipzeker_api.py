@@ -16,7 +16,9 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.hosted_pbx.api import voipzeker
+from custom_components.hosted_pbx.api import ClickToCall, HasSwitches, SendsSms
 from custom_components.hosted_pbx.api.errors import (
+    PermissionDenied,
     AuthError,
     InvalidRequest,
     InvalidResponse,
@@ -30,7 +32,7 @@ from custom_components.hosted_pbx.api.models import (
     CallDirection,
     ExtensionStatus,
     Read,
-    ReadKind,
+    Freshness,
     SwitchKind,
 )
 from custom_components.hosted_pbx.api.voipzeker import (
@@ -43,7 +45,7 @@ from custom_components.hosted_pbx.api.voipzeker import (
 from simulator.common import Fault, SimulatorServer
 from simulator.voipzeker import API_PATH, VoipzekerSimulator, build_demo
 
-LIVE = Read(ReadKind.LIVE, "all")
+LIVE = Read("statuses", "all", Freshness.LIVE)
 
 
 @dataclass
@@ -99,7 +101,7 @@ async def env(make_env: MakeEnv) -> Env:
 
 async def loaded(env: Env, **kwargs: Any) -> tuple[VoipzekerClient, AccountData]:
     client = await env.client(**kwargs)
-    return client, await client.async_load_structure(AccountData())
+    return client, (await client.async_load_structure(AccountData())).data
 
 
 # --- provisioning -------------------------------------------------------------------------
@@ -250,7 +252,7 @@ async def test_rows_without_ids_skipped(env: Env) -> None:
     env.sim._handlers["listswitches"] = lambda form: web.json_response(
         {"status": True, "data": [{"name": "no number", "state": True}]}
     )
-    data = await client.async_load_structure(AccountData())
+    data = (await client.async_load_structure(AccountData())).data
     assert data.extensions == {}
     assert data.switches == {}
 
@@ -291,7 +293,9 @@ async def test_load_structure_reads_every_page(make_env: MakeEnv) -> None:
     client = await env.client()
     client.page_limit = 10
     before = env.sim.requests["listextensions"]
-    data = await client.async_load_structure(AccountData())
+    loaded = await client.async_load_structure(AccountData())
+    data = loaded.data
+    assert {read.key for read in loaded.covered} == {"extensions:extensions", "switches:switches"}
     assert env.sim.requests["listextensions"] - before == 3
     assert env.sim.requests["listswitches"] == 1
     assert set(data.extensions) == {ext["id"] for ext in env.sim.extensions}
@@ -300,14 +304,15 @@ async def test_load_structure_reads_every_page(make_env: MakeEnv) -> None:
         str(n) for n in range(1, 8)
     }
     costs = {read.key: read.cost for read in client.plan_reads(data)}
-    assert costs["structure:extensions"] == 3
-    assert costs["live:all"] == 1
-    # Only the first DND states are read at load; one planned read takes the rest in turn.
+    assert costs["extensions:extensions"] == 3
+    assert costs["statuses:all"] == 1
+    # No DND state is read at load (it must fit the polling share): one planned read
+    # takes them in turn.
     dnd = [s for s in data.switches.values() if s.kind is SwitchKind.DO_NOT_DISTURB]
-    assert len(dnd) == voipzeker.DND_READS_ON_LOAD
-    assert costs["switch:dnd"] == 1
-    assert not any(key.startswith("switch:dnd_") for key in costs)
-    assert costs["balance:calls_today"] == 2
+    assert dnd == []
+    assert costs["dnd:dnd"] == 1
+    assert not any(key.startswith("dnd:dnd_") for key in costs)
+    assert costs["cdr:calls_today"] == 2
     assert env.sim.quota.violations == 0
 
 
@@ -334,23 +339,19 @@ async def test_no_sip_password_in_data(env: Env) -> None:
     assert all(password not in repr(client.__dict__) for password in passwords)
 
 
-async def test_load_structure_stops_quietly_when_budget_says_no(env: Env) -> None:
+async def test_load_structure_costs_login_and_lists_only(env: Env) -> None:
     sent = 0
 
     def gate() -> None:
         nonlocal sent
-        if sent >= 5:
-            raise QuotaExceeded("budget", 10)
         sent += 1
 
     token = await async_provision(env.session, env.sim.invitation_id, env.url)
     client = VoipzekerClient(env.session, login_token=token, base_url=env.url, gate=gate)
-    data = await client.async_load_structure(AccountData())  # login, 2 lists, 2 DND
+    data = (await client.async_load_structure(AccountData())).data
+    assert sent == 3  # login, extensions, switches: setup stays within the polling share
     assert len(data.extensions) == 5
-    assert len([s for s in data.switches.values() if s.kind is SwitchKind.DO_NOT_DISTURB]) == 2
     assert client.account_id == "1234"
-    with pytest.raises(QuotaExceeded):
-        await client.async_read(LIVE, data)
 
 
 async def test_load_structure_keeps_known_dnd(env: Env) -> None:
@@ -403,7 +404,7 @@ async def test_many_extensions_stay_under_the_size_cap(make_env: MakeEnv) -> Non
     env = await make_env(extensions=450, switches=0)
     client = await env.client()
     client.page_limit = 300
-    data = await client.async_load_structure(AccountData())
+    data = (await client.async_load_structure(AccountData())).data
     data = await client.async_read(LIVE, data)
     assert len(data.extension_states) == 450
     assert env.sim.requests["listextensionsstatus"] == 3
@@ -420,42 +421,43 @@ async def test_switch_and_dnd_reads(env: Env) -> None:
     client, data = await loaded(env)
     env.sim.switch("1")["state"] = False
     env.sim.dnd[env.ext(4)] = True
-    data = await client.async_read(Read(ReadKind.SWITCH, "switches"), data)
+    data = await client.async_read(Read("switches", "switches", Freshness.FREQUENT), data)
     assert data.switches["1"].is_on is False
-    assert data.switches[f"dnd_{env.ext(0)}"].kind is SwitchKind.DO_NOT_DISTURB
-    data = await client.async_read(Read(ReadKind.SWITCH, f"dnd_{env.ext(4)}"), data)
+    data = await client.async_read(Read("dnd", f"dnd_{env.ext(4)}", Freshness.FREQUENT), data)
     dnd = data.switches[f"dnd_{env.ext(4)}"]
     assert (dnd.is_on, dnd.extension_id, dnd.name) == (True, env.ext(4), "0204 Directie")
+    # A later switch listing keeps the DND states read so far.
+    data = await client.async_read(Read("switches", "switches", Freshness.FREQUENT), data)
+    assert data.switches[f"dnd_{env.ext(4)}"].kind is SwitchKind.DO_NOT_DISTURB
 
 
 async def test_dnd_rotation_reads_unread_first_then_in_turn(env: Env) -> None:
     client, data = await loaded(env)
-    rotation = Read(ReadKind.SWITCH, "dnd")
+    rotation = Read("dnd", "dnd", Freshness.FREQUENT)
     extensions = list(data.extensions)
+    env.sim.dnd[extensions[0]] = True
+    for _ in extensions:  # nothing read at load: every extension in order
+        data = await client.async_read(rotation, data)
+    assert {f"dnd_{ext}" for ext in extensions} <= set(data.switches)
+    assert data.switches[f"dnd_{extensions[0]}"].is_on is True
     data = replace(
         data, switches={k: s for k, s in data.switches.items() if k != f"dnd_{extensions[3]}"}
     )
     env.sim.dnd[extensions[3]] = True
-    data = await client.async_read(rotation, data)
+    data = await client.async_read(rotation, data)  # the unread one goes first
     assert data.switches[f"dnd_{extensions[3]}"].is_on is True
-    env.sim.dnd[extensions[0]] = True
-    env.sim.dnd[extensions[1]] = True
-    data = await client.async_read(rotation, data)
-    data = await client.async_read(rotation, data)
-    assert data.switches[f"dnd_{extensions[0]}"].is_on is True
-    assert data.switches[f"dnd_{extensions[1]}"].is_on is True
     before = env.sim.requests["getextensionproperties"]
     for _ in extensions:
         data = await client.async_read(rotation, data)
     assert env.sim.requests["getextensionproperties"] - before == len(extensions)
-    assert "switch:dnd" not in {read.key for read in client.plan_reads(AccountData())}
+    assert "dnd:dnd" not in {read.key for read in client.plan_reads(AccountData())}
 
 
 async def test_structure_read_drops_removed_extensions(env: Env) -> None:
     client, data = await loaded(env)
     data = await client.async_read(LIVE, data)
     gone = env.sim.extensions.pop(0)["id"]
-    data = await client.async_read(Read(ReadKind.STRUCTURE, "extensions"), data)
+    data = await client.async_read(Read("extensions", "extensions", Freshness.STRUCTURE), data)
     assert gone not in data.extensions
     assert gone not in data.extension_states
     assert f"dnd_{gone}" not in data.switches
@@ -465,7 +467,7 @@ async def test_structure_read_drops_removed_extensions(env: Env) -> None:
 async def test_unknown_read(env: Env) -> None:
     client, data = await loaded(env)
     with pytest.raises(InvalidRequest):
-        await client.async_read(Read(ReadKind.QUEUE, "q"), data)
+        await client.async_read(Read("queue", "q", Freshness.FREQUENT), data)
 
 
 async def test_undocumented_status_code_gives_no_state(env: Env) -> None:
@@ -565,9 +567,10 @@ async def test_click_to_call_bad_number_sends_nothing(env: Env) -> None:
 
 async def test_sms_not_supported(env: Env) -> None:
     client = VoipzekerClient(env.session, login_token="x", base_url=env.url)
-    with pytest.raises(InvalidRequest) as info:
-        await client.async_send_sms("0201234567", "0612345678", "hi", None)
-    assert info.value.reason == "not_supported"
+    # The Unite API has no text messages: the client does not claim the capability.
+    assert not isinstance(client, SendsSms)
+    assert isinstance(client, ClickToCall)
+    assert isinstance(client, HasSwitches)
     assert VoipzekerClient.key == "voipzeker"
     assert VoipzekerClient.quota.limit == 30
 
@@ -628,7 +631,7 @@ async def test_webhook_set_and_fired(env: Env) -> None:
         6,
         CallDirection.INBOUND,
     )
-    assert event.as_dict()["status"] == "connected"
+    assert event.status_desc == "CONNECTED"
 
 
 async def test_webhook_cleared_and_checked(env: Env) -> None:
@@ -701,11 +704,12 @@ async def test_timeout(env: Env, freezer: FrozenDateTimeFactory) -> None:
 @pytest.mark.parametrize(
     ("status", "error", "reason"),
     [
-        (401, AuthError, None),
-        (403, AuthError, None),
+        (401, AuthError, "auth"),
+        # The document: 403 is "for administrators only", which a new invitation cannot fix.
+        (403, PermissionDenied, "permission"),
         (400, InvalidRequest, "invalid_request"),
         (413, InvalidRequest, "payload_too_large"),
-        (404, InvalidResponse, None),
+        (404, InvalidResponse, "invalid_response"),
     ],
 )
 async def test_http_errors(
@@ -731,9 +735,9 @@ async def test_oversized_request_refused(env: Env) -> None:
     [
         (None, InvalidRequest, "refused"),
         (0, InvalidRequest, "refused"),
-        (1, InvalidRequest, "not_allowed"),
-        (100, AuthError, None),
-        (107, AuthError, None),
+        (1, PermissionDenied, "not_allowed"),
+        (100, AuthError, "auth"),
+        (107, AuthError, "auth"),
     ],
 )
 async def test_status_false_is_an_error(

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .budget import RequestBudget
-from .const import CONF_PROVIDER, CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE, DOMAIN, PROVIDER_NAMES
+from .const import CONF_PROVIDER, CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE, DOMAIN
 from .coordinator import (
+    HaBudgetStore,
     HostedPbxConfigEntry,
     HostedPbxCoordinator,
     HostedPbxRuntimeData,
     budget_store,
 )
-from .entity import MODELS, Target, async_remove_stale_devices, device_identifier
-from .providers import create_client, provider_class
+from .devices import async_account_device
+from .providers import get_spec
 from .services import async_setup_services
 from .webhook import async_setup_webhook
 
@@ -32,33 +33,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
-    """Build the client on the shared session, read the account, start polling."""
-    provider = entry.data[CONF_PROVIDER]
+    """Build the client on the shared session, read the account, start polling.
+
+    There is no update listener: options are applied to the running coordinator by the
+    options flow, and reauth/reconfigure reload the entry once through Home Assistant.
+    """
+    spec = get_spec(entry.data[CONF_PROVIDER])
     share = entry.options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
-    budget = RequestBudget(provider_class(provider).quota, share=share)
-    client = create_client(provider, entry.data, async_get_clientsession(hass), budget.gate)
-    coordinator = HostedPbxCoordinator(hass, entry, client, budget)
+    store = HaBudgetStore(hass, entry.entry_id)
+    budget = RequestBudget(spec.quota, share=share, store=store)
+    store.budget = budget
+    client = spec.create_client(entry.data, async_get_clientsession(hass), budget.gate)
+    coordinator = HostedPbxCoordinator(hass, entry, spec, client, budget, store)
     await coordinator.async_config_entry_first_refresh()
-    account = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={device_identifier(client.account_id, Target.ACCOUNT, client.account_id)},
-        manufacturer=PROVIDER_NAMES[provider],
-        model=MODELS[Target.ACCOUNT],
-        name=client.account_id,
+    account = async_account_device(
+        hass, entry, coordinator.account_id, coordinator.account_name, spec.name
     )
-    entry.runtime_data = HostedPbxRuntimeData(client, budget, coordinator, account.id)
+    entry.runtime_data = HostedPbxRuntimeData(coordinator, account.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(
-        coordinator.async_add_listener(lambda: async_remove_stale_devices(hass, entry))
-    )
     await async_setup_webhook(hass, entry)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
-    """New watch list or quota share: start again with them."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:

@@ -1,25 +1,35 @@
-"""Request budget per account and the polling planner. No Home Assistant imports.
+"""Request budget per account. No Home Assistant imports.
 
 The budget is a sliding window over the requests actually sent. Polling may use the
-window minus a reserve; only actions (click-to-call, SMS) may spend the reserve. The
-planner picks which read the next polling slot goes to.
+window minus a reserve; only actions (click-to-call, SMS, switches) may spend the
+reserve. It is saved across restarts through an injected store, so a restart (clean or
+not) never bursts into a window the previous run already used.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 import math
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from .api import Quota
 from .api.errors import QuotaExceeded
-from .api.models import Read, ReadKind
 
 # Our clock and the provider's differ by the request's latency: count a little longer.
 WINDOW_MARGIN = 2.0
+# Requests of every window that polling leaves for actions.
+ACTION_RESERVE = 3
+# A save happens at most this long after a request; a crash loses at most this much.
+SAVE_INTERVAL = 10.0
+
+
+# Set while the coordinator polls: a context variable, so an action running in another
+# task at the same moment still counts as an action.
+_POLLING: ContextVar[bool] = ContextVar("hosted_pbx_polling", default=False)
 
 
 def _monotonic() -> float:
@@ -31,6 +41,13 @@ class BudgetExhausted(QuotaExceeded):
     """We refused to send: the window is full (the provider was not asked)."""
 
 
+class BudgetStore(Protocol):
+    """Where the window is kept; told after each request, it decides when to write."""
+
+    def request_save(self) -> None:
+        """A request was recorded: save within ``SAVE_INTERVAL``."""
+
+
 class RequestBudget:
     """Sliding-window request budget shared by polling and actions of one account."""
 
@@ -40,18 +57,26 @@ class RequestBudget:
         *,
         share: float = 1.0,
         clock: Callable[[], float] | None = None,
+        store: BudgetStore | None = None,
     ) -> None:
         """Use ``share`` of the provider's quota; the action reserve comes out of it."""
+        self.quota = quota
         self.window = quota.window + WINDOW_MARGIN
-        self.limit = max(1, math.floor(quota.limit * share))
-        self.reserve = min(quota.action_reserve, self.limit - 1)
-        self.poll_limit = self.limit - self.reserve
         self._clock = clock or _monotonic
+        self._store = store
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self.total_sent = 0
-        # Called after each recorded request (the coordinator persists the window).
-        self.on_sent: Callable[[], None] | None = None
+        self.limit = self.reserve = self.poll_limit = 0
+        self.set_share(share)
+
+    def set_share(self, share: float, limit: int | None = None) -> None:
+        """Change the share (options) or the provider's limit (learned); no reload needed."""
+        if limit is not None:
+            self.quota = Quota(limit=limit, window=self.quota.window)
+        self.limit = max(1, math.floor(self.quota.limit * share))
+        self.reserve = min(ACTION_RESERVE, self.limit - 1)
+        self.poll_limit = self.limit - self.reserve
 
     @property
     def poll_interval(self) -> float:
@@ -80,6 +105,8 @@ class RequestBudget:
         excess = self.used() + cost - self.poll_limit
         if excess <= 0:
             return 0.0
+        if excess > len(self._sent):  # more than the whole polling share: never at once
+            return self.window
         return max(0.0, self._sent[excess - 1] + self.window - self._clock())
 
     def retry_after(self) -> float:
@@ -91,108 +118,77 @@ class RequestBudget:
         return max(0.0, self._sent[0] + self.window - self._clock())
 
     def gate(self) -> None:
-        """Record one request about to be sent; refuse it when it would break the quota."""
-        wait = self.retry_after()
-        if wait:
+        """Record one request about to be sent; refuse it when it would break the quota.
+
+        Inside ``polling()`` a request may not touch the action reserve.
+        """
+        if _POLLING.get():
+            if not self.poll_allowed():
+                raise BudgetExhausted("Polling share used up", retry_after=self.poll_wait())
+        elif wait := self.retry_after():
             raise BudgetExhausted("Request budget used up", retry_after=wait)
+        self._record()
+
+    @contextmanager
+    def polling(self) -> Iterator[None]:
+        """Requests sent in this block (this task only) are polling, not actions."""
+        token = _POLLING.set(True)
+        try:
+            yield
+        finally:
+            _POLLING.reset(token)
+
+    def _record(self) -> None:
         self._sent.append(self._clock())
         self.total_sent += 1
-        if self.on_sent is not None:
-            self.on_sent()
+        if self._store is not None:
+            self._store.request_save()
 
     def provider_refused(self, retry_after: float) -> None:
         """The provider said "too many": send nothing until its window has passed."""
-        self._blocked_until = self._clock() + max(retry_after, self.window)
+        self._blocked_until = max(
+            self._blocked_until, self._clock() + max(retry_after, self.window)
+        )
 
-    def export(self, wall_now: float) -> dict[str, Any]:
-        """The window as wall-clock times, to survive a restart."""
+    def export(self, wall_now: float, *, clean: bool) -> dict[str, Any]:
+        """The window as wall-clock times, to survive a restart.
+
+        ``clean`` says the run stops now; otherwise requests may follow that the next
+        run cannot know about, and it assumes the worst for them.
+        """
         now = self._clock()
         self.used()
-        return {
+        saved: dict[str, Any] = {
             "sent": [wall_now - (now - sent) for sent in self._sent],
-            "blocked_until": wall_now + self.blocked_for(),
+            "saved_at": wall_now,
+            "clean": clean,
         }
+        if blocked := self.blocked_for():
+            saved["blocked_until"] = wall_now + blocked
+        return saved
 
     def restore(self, saved: dict[str, Any], wall_now: float) -> None:
-        """Count the requests a previous run sent in the still-open window."""
+        """Count the requests a previous run sent in the still-open window.
+
+        Every restored time is bounded by the window: a clock that jumped (either way)
+        between save and restore can make us wait at most one window, never longer.
+        Times in the future are ignored.
+        """
         now = self._clock()
-        ages = sorted(wall_now - float(sent) for sent in saved.get("sent", []))
+        try:
+            ages = sorted(wall_now - float(sent) for sent in saved.get("sent", []))
+            saved_age = wall_now - float(saved.get("saved_at", wall_now))
+            blocked = float(saved.get("blocked_until", 0.0)) - wall_now
+        except (TypeError, ValueError):
+            return  # a damaged file: start with an empty window
         for age in reversed(ages):
             if 0 <= age < self.window:
                 self._sent.append(now - age)
-        blocked = float(saved.get("blocked_until", 0)) - wall_now
-        if blocked > 0:
+        if not saved.get("clean", True) and 0 <= saved_age < self.window:
+            # A crash: up to SAVE_INTERVAL of requests after the save were never written.
+            unknown = math.ceil(SAVE_INTERVAL / self.poll_interval) + self.reserve
+            stamp = now - max(0.0, saved_age - SAVE_INTERVAL)
+            self._sent.extend([stamp] * unknown)
+            self._sent = deque(sorted(self._sent))
+        if 0 < blocked <= self.window:
             self._blocked_until = now + blocked
-
-
-@dataclass(frozen=True, slots=True)
-class PollPolicy:
-    """How eagerly a kind of read is refreshed.
-
-    ``weight`` multiplies staleness when slots are shared; ``min_interval`` keeps slow
-    data (credit, structure) from being read more often than it changes.
-    """
-
-    weight: float
-    min_interval: float
-
-
-POLICIES: dict[ReadKind, PollPolicy] = {
-    ReadKind.LIVE: PollPolicy(weight=4.0, min_interval=0.0),
-    ReadKind.QUEUE: PollPolicy(weight=2.0, min_interval=0.0),
-    ReadKind.SWITCH: PollPolicy(weight=2.0, min_interval=0.0),
-    ReadKind.BALANCE: PollPolicy(weight=1000.0, min_interval=900.0),
-    ReadKind.STRUCTURE: PollPolicy(weight=1000.0, min_interval=3600.0),
-}
-
-UNWATCHED = PollPolicy(weight=1.0, min_interval=900.0)
-
-
-class PollPlanner:
-    """Chooses the next read: never-read first, then the most overdue by weight.
-
-    Weighting staleness gives round-robin among equals and a steady share between
-    kinds, so nothing is read in bursts and nothing starves.
-    """
-
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
-        """Start with nothing read."""
-        self._clock = clock or _monotonic
-        self._last: dict[str, float] = {}
-
-    def mark(self, reads: Iterable[Read]) -> None:
-        """Record that these reads were just done."""
-        now = self._clock()
-        for read in reads:
-            self._last[read.key] = now
-
-    def forget(self, kind: ReadKind) -> None:
-        """Make every read of ``kind`` due at once (e.g. the structure changed)."""
-        for key in [key for key in self._last if key.startswith(f"{kind}:")]:
-            del self._last[key]
-
-    def age(self, read: Read) -> float | None:
-        """Seconds since ``read`` was last done, None if never."""
-        last = self._last.get(read.key)
-        return None if last is None else self._clock() - last
-
-    def next_read(self, reads: Iterable[Read], slow: Collection[str] = ()) -> Read | None:
-        """The read the next polling slot should go to, if any is due.
-
-        Reads whose key is in ``slow`` (unwatched extensions and queues) are refreshed
-        rarely, leaving their share to the watched ones.
-        """
-        best: Read | None = None
-        best_score = (-1, -1.0)
-        for read in reads:
-            policy = UNWATCHED if read.key in slow else POLICIES[read.kind]
-            age = self.age(read)
-            if age is None:
-                score = (1, policy.weight)
-            elif age < policy.min_interval:
-                continue
-            else:
-                score = (0, age * policy.weight)
-            if score > best_score:
-                best, best_score = read, score
-        return best

@@ -1,17 +1,24 @@
-"""Config flow: choose a provider, enter its credentials; reauth and reconfigure."""
+"""Config flow: choose a provider, fill in its spec's fields; reauth and reconfigure.
+
+Every form is generated from the provider's spec (``providers/``): there is no
+provider-specific branch here. The flow checks the credentials with one cheap read that
+counts in the account's budget: the loaded entry's when there is one, otherwise a small
+per-account budget for flows, so repeated wrong passwords never break the quota.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
 )
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
-from homeassistant.core import callback
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -22,63 +29,67 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .api import RequestGate
-from .api.errors import (
-    AuthError,
-    InvalidRequest,
-    InvalidResponse,
-    ProviderUnavailable,
-    QuotaExceeded,
-)
-from .api.voipzeker import async_provision, normalize_invitation
-from .const import (
-    CONF_INVITATION_ID,
-    CONF_LOGIN_TOKEN,
-    CONF_PROVIDER,
-    DOMAIN,
-    LOGGER,
-    PROVIDER_NAMES,
-    PROVIDER_VDB,
-    PROVIDER_VOIPZEKER,
-)
+from .api.errors import ProviderError
+from .budget import RequestBudget
+from .const import CONF_PROVIDER, DOMAIN, LOGGER
+from .errors import form_error
 from .options_flow import HostedPbxOptionsFlow
-from .providers import DEFAULT_URLS, IMPLEMENTED, create_client
+from .providers import PROVIDERS, CredentialField, FieldType, ProviderSpec
 
 SECTION_ADVANCED = "advanced"
-_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
+# Share of the provider's quota that flows for one account may use per window when no
+# entry of it is loaded: a few attempts (a VOIPZeker attempt is 3 requests), never more.
+FLOW_SHARE = 1 / 3
+_SELECTORS = {
+    FieldType.TEXT: TextSelector(),
+    FieldType.PASSWORD: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+    FieldType.EMAIL: TextSelector(
+        TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
+    ),
+    FieldType.NUMBERS: TextSelector(TextSelectorConfig(multiline=True)),
+}
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-_INVITATION = TextSelector()
 
 
-def _form_error(err: Exception) -> str:
-    """The form's base error for what provisioning raised."""
-    if isinstance(err, AuthError):
-        return "invalid_auth"
-    if isinstance(err, QuotaExceeded):
-        return "rate_limited"
-    if isinstance(err, ProviderUnavailable | InvalidResponse):
-        return "cannot_connect"
-    LOGGER.error("Unexpected error while provisioning a VOIPZeker invitation", exc_info=err)
-    return "unknown"
+def _field_schema(fields: tuple[CredentialField, ...]) -> dict[vol.Marker, Any]:
+    return {vol.Required(item.key): _SELECTORS[item.type] for item in fields}
 
 
-def _advanced_section(provider: str) -> dict[vol.Marker, Any]:
+def _advanced_section(spec: ProviderSpec, url: str | None = None) -> dict[vol.Marker, Any]:
     """The API address, folded away: only resellers' customers need to change it."""
-    fields = {vol.Optional(CONF_URL, default=DEFAULT_URLS[provider]): _URL}
+    fields = {vol.Optional(CONF_URL, default=url or spec.default_url): _URL}
     return {vol.Required(SECTION_ADVANCED): section(vol.Schema(fields), {"collapsed": True})}
 
 
-def _entry_gate(entry: ConfigEntry | None) -> RequestGate | None:
-    """A loaded entry's requests count against the account's budget."""
-    runtime = getattr(entry, "runtime_data", None) if entry is not None else None
-    return runtime.budget.gate if runtime is not None else None
-
-
-def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Entry data keeps the section's fields at the top level."""
     data = {key: value for key, value in user_input.items() if key != SECTION_ADVANCED}
     advanced: dict[str, Any] = user_input.get(SECTION_ADVANCED, {})
     return data | advanced
+
+
+def _flow_gate(hass: HomeAssistant, spec: ProviderSpec, data: Mapping[str, Any]) -> RequestGate:
+    """The gate for a flow's requests: the loaded entry's budget, or a flow budget.
+
+    Flow budgets are per provider and identifying field (say, the e-mail address), kept
+    for the whole run of Home Assistant, so a user retrying a wrong password 12 times
+    spends at most FLOW_SHARE of the quota per window.
+    """
+    budgets: dict[str, RequestBudget] = hass.data.setdefault(f"{DOMAIN}_flow_budgets", {})
+    who = "|".join(
+        str(data.get(item.key, "")).casefold() for item in spec.fields if item.identifies
+    )
+    key = f"{spec.key}|{who}"
+    if key not in budgets:
+        budgets[key] = RequestBudget(spec.quota, share=FLOW_SHARE)
+    return budgets[key].gate
+
+
+def _entry_gate(entry: ConfigEntry | None) -> RequestGate | None:
+    if entry is not None and entry.state is ConfigEntryState.LOADED:
+        gate: RequestGate = entry.runtime_data.coordinator.budget.gate
+        return gate
+    return None
 
 
 class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -87,10 +98,10 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
 
     def __init__(self) -> None:
-        """Nothing provisioned yet."""
-        # Invitation id -> login token: an invitation works once, so a retry after a failed
-        # validation reuses the token instead of presenting the spent invitation again.
-        self._provisioned: dict[str, str] = {}
+        """Nothing exchanged yet."""
+        # What a credential exchange gave, by the input it was given: an invitation works
+        # once, so a retry after a failed validation reuses the result.
+        self._exchanged: dict[str, dict[str, Any]] = {}
 
     @staticmethod
     @callback
@@ -100,159 +111,146 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""
-        return self.async_show_menu(step_id="user", menu_options=list(IMPLEMENTED))
+        return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
 
-    async def async_step_vdb(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """VdB Diensten: the portal e-mail address and password."""
+    async def _async_step_provider(
+        self, spec: ProviderSpec, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """A provider's credential form, from its spec."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_PROVIDER: PROVIDER_VDB, **_flatten(user_input)}
-            account_id, errors = await self._validate(data)
+            data = {CONF_PROVIDER: spec.key, **_flatten(user_input)}
+            if self._duplicate(spec, data):
+                return self.async_abort(reason="already_configured")
+            account_id, errors = await self._async_check(spec, data, None)
             if not errors:
-                return await self._async_create(data, account_id, user_input[CONF_USERNAME])
-        fields: dict[vol.Marker, Any] = {
-            vol.Required(CONF_USERNAME): _EMAIL,
-            vol.Required(CONF_PASSWORD): _PASSWORD,
-        }
-        return self._show_credentials_form(PROVIDER_VDB, fields, user_input, errors)
-
-    async def async_step_voipzeker(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """VOIPZeker: the single-use invitation id of the Unite portal's App provisioning."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {CONF_PROVIDER: PROVIDER_VOIPZEKER, **_flatten(user_input)}
-            errors = await self._async_provision(data)
-            if not errors:
-                account_id, errors = await self._validate(data)
-            if not errors:
-                return await self._async_create(data, account_id, account_id)
-        fields: dict[vol.Marker, Any] = {vol.Required(CONF_INVITATION_ID): _INVITATION}
-        return self._show_credentials_form(PROVIDER_VOIPZEKER, fields, user_input, errors)
-
-    async def _async_create(
-        self, data: dict[str, Any], account_id: str, shown_as: str
-    ) -> ConfigFlowResult:
-        """One entry per account: abort if this one is already set up."""
-        await self.async_set_unique_id(account_id)
-        self._abort_if_unique_id_configured()
-        title = f"{PROVIDER_NAMES[data[CONF_PROVIDER]]} ({shown_as})"
-        return self.async_create_entry(title=title, data=data)
-
-    def _show_credentials_form(
-        self,
-        provider: str,
-        fields: dict[vol.Marker, Any],
-        user_input: dict[str, Any] | None,
-        errors: dict[str, str],
-    ) -> ConfigFlowResult:
-        """A provider's credential form, with the API address folded away."""
-        schema = vol.Schema(fields).extend(_advanced_section(provider))
+                await self.async_set_unique_id(account_id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=self._title(spec, data, account_id), data=data)
+        schema = vol.Schema(_field_schema(spec.fields)).extend(_advanced_section(spec))
         return self.async_show_form(
-            step_id=provider,
+            step_id=spec.key,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
         )
 
-    async def _async_provision(
-        self, data: dict[str, Any], entry: ConfigEntry | None = None
-    ) -> dict[str, str]:
-        """Swap ``data``'s invitation id for a login token; errors keyed for the form.
+    def _duplicate(self, spec: ProviderSpec, data: Mapping[str, Any]) -> bool:
+        """Refuse an account that is already set up before sending anything."""
+        identifying = [item.key for item in spec.fields if item.identifies]
+        if not identifying:
+            return False
+        return any(
+            entry.data.get(CONF_PROVIDER) == spec.key
+            and all(
+                str(entry.data.get(key, "")).strip().casefold()
+                == str(data.get(key, "")).strip().casefold()
+                for key in identifying
+            )
+            for entry in self._async_current_entries(include_ignore=False)
+        )
 
-        The invitation id leaves ``data`` whatever happens: it is never stored.
+    @staticmethod
+    def _title(spec: ProviderSpec, data: Mapping[str, Any], account_id: str) -> str:
+        shown = next((str(data[item.key]) for item in spec.fields if item.identifies), account_id)
+        return f"{spec.name} ({shown})"
+
+    async def _async_check(
+        self, spec: ProviderSpec, data: dict[str, Any], entry: ConfigEntry | None
+    ) -> tuple[str, dict[str, str]]:
+        """Exchange credentials if the provider needs it, then one cheap read.
+
+        Returns the account id, or the form's errors.
         """
+        session = async_get_clientsession(self.hass)
+        gate = _entry_gate(entry) or _flow_gate(self.hass, spec, data)
         try:
-            invitation = normalize_invitation(str(data.pop(CONF_INVITATION_ID, "")))
-        except InvalidRequest:
-            return {CONF_INVITATION_ID: "invalid_invitation"}
-        if invitation not in self._provisioned:
-            gate = _entry_gate(entry)
-            url = data.get(CONF_URL) or DEFAULT_URLS[PROVIDER_VOIPZEKER]
-            session = async_get_clientsession(self.hass)
-            try:
-                self._provisioned[invitation] = await async_provision(
-                    session, invitation, url, gate
-                )
-            except Exception as err:  # every error becomes a form error
-                return {"base": _form_error(err)}
-        data[CONF_LOGIN_TOKEN] = self._provisioned[invitation]
-        return {}
+            if spec.exchange is not None:
+                await self._async_exchange(spec, data, gate)
+            client = spec.create_client(data, session, gate)
+            await client.async_validate()
+        except ProviderError as err:
+            error = form_error(err)
+            if error == "invalid_auth":
+                error = spec.auth_error
+            LOGGER.debug("Checking %s credentials failed: %s", spec.name, err)
+            # A malformed field is shown at that field; the rest at the form.
+            return "", {err.details.get("field", "base"): error}
+        except Exception:
+            LOGGER.exception("Unexpected error while checking %s credentials", spec.name)
+            return "", {"base": "unknown"}
+        return client.account_id, {}
+
+    async def _async_exchange(
+        self, spec: ProviderSpec, data: dict[str, Any], gate: RequestGate
+    ) -> None:
+        assert spec.exchange is not None
+        key = repr(sorted((k, str(v)) for k, v in data.items()))
+        if key not in self._exchanged:
+            exchanged = dict(data)
+            await spec.exchange(exchanged, async_get_clientsession(self.hass), gate)
+            self._exchanged[key] = exchanged
+        data.clear()
+        data.update(self._exchanged[key])
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The provider stopped accepting the password."""
+        """The provider stopped accepting the credentials."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the new password, or for VOIPZeker a new invitation id."""
+        """Ask for the spec's reauth fields (a new password, a new invitation id...)."""
         return await self._async_update_credentials(
-            "reauth_confirm", self._get_reauth_entry(), user_input, with_url=False
+            "reauth_confirm", self._get_reauth_entry(), user_input
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the password or the API address."""
+        """Change the spec's reconfigure fields or the API address."""
         return await self._async_update_credentials(
-            "reconfigure", self._get_reconfigure_entry(), user_input, with_url=True
+            "reconfigure", self._get_reconfigure_entry(), user_input
         )
 
     async def _async_update_credentials(
-        self,
-        step_id: str,
-        entry: ConfigEntry,
-        user_input: dict[str, Any] | None,
-        *,
-        with_url: bool,
+        self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
+        spec = PROVIDERS[entry.data[CONF_PROVIDER]]
+        reconfigure = step_id == "reconfigure"
         errors: dict[str, str] = {}
-        voipzeker = entry.data[CONF_PROVIDER] == PROVIDER_VOIPZEKER
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            if CONF_INVITATION_ID in data:
-                errors = await self._async_provision(data, entry)
-            if not errors:
-                account_id, errors = await self._validate(data, entry)
+            data = {**entry.data, **_flatten(user_input)}
+            account_id, errors = await self._async_check(spec, data, entry)
             if not errors:
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
+                # One reload, by Home Assistant: the entry has no update listener.
                 return self.async_update_reload_and_abort(entry, data=data)
-        fields: dict[vol.Marker, Any] = {}
-        if not voipzeker:
-            fields[vol.Required(CONF_PASSWORD)] = _PASSWORD
-        elif not with_url:  # VOIPZeker's reauth: a new invitation gives a new login token
-            fields[vol.Required(CONF_INVITATION_ID)] = _INVITATION
-        if with_url:
-            url = entry.data.get(CONF_URL) or DEFAULT_URLS[entry.data[CONF_PROVIDER]]
-            fields[vol.Required(CONF_URL, default=url)] = _URL
+        names = spec.reconfigure_fields if reconfigure else spec.reauth_fields
+        fields = tuple(item for item in spec.fields if item.key in names)
+        schema: dict[vol.Marker, Any] = _field_schema(fields)
+        if reconfigure:
+            schema |= _advanced_section(spec, entry.data.get(CONF_URL))
         return self.async_show_form(
             step_id=step_id,
-            data_schema=vol.Schema(fields),
+            data_schema=vol.Schema(schema),
             errors=errors,
-            description_placeholders={
-                CONF_USERNAME: entry.data.get(CONF_USERNAME) or entry.unique_id or entry.title
-            },
+            description_placeholders={"account": entry.title, "provider": spec.name},
         )
 
-    async def _validate(
-        self, data: dict[str, Any], entry: ConfigEntry | None = None
-    ) -> tuple[str, dict[str, str]]:
-        """One cheap read with the given credentials; errors keyed for the form."""
-        session = async_get_clientsession(self.hass)
-        client = create_client(data[CONF_PROVIDER], data, session, _entry_gate(entry))
-        try:
-            await client.async_validate()
-        except AuthError:
-            return "", {"base": "invalid_auth"}
-        except QuotaExceeded:
-            return "", {"base": "rate_limited"}
-        except (ProviderUnavailable, InvalidResponse):
-            return "", {"base": "cannot_connect"}
-        except Exception:
-            LOGGER.exception(
-                "Unexpected error while validating %s credentials", data[CONF_PROVIDER]
-            )
-            return "", {"base": "unknown"}
-        return client.account_id, {}
+
+def _provider_step(
+    spec: ProviderSpec,
+) -> Callable[[HostedPbxConfigFlow, dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]:
+    async def step(
+        flow: HostedPbxConfigFlow, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return await flow._async_step_provider(spec, user_input)  # noqa: SLF001
+
+    step.__doc__ = f"The {spec.name} credential form."
+    return step
+
+
+# The menu calls ``async_step_<provider key>``: one generated step per spec.
+for _spec in PROVIDERS.values():
+    setattr(HostedPbxConfigFlow, f"async_step_{_spec.key}", _provider_step(_spec))

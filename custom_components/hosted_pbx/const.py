@@ -9,20 +9,9 @@ DOMAIN: Final = "hosted_pbx"
 LOGGER = logging.getLogger(__package__)
 
 CONF_PROVIDER: Final = "provider"
-CONF_INVITATION_ID: Final = "invitation_id"
-CONF_LOGIN_TOKEN: Final = "login_token"  # noqa: S105 - the key, not a token
-
-PROVIDER_VDB: Final = "vdb"
-PROVIDER_VOIPZEKER: Final = "voipzeker"
-# Every provider key, in menu order; only implemented ones are offered (see providers.py).
-PROVIDER_KEYS: Final = ("vdb", "voipcenter", "voipzeker", "voipms", "business_isp")
-PROVIDER_NAMES: Final = {
-    "vdb": "VdB Diensten",
-    "voipcenter": "VoipCenter",
-    "voipzeker": "VOIPZeker",
-    "voipms": "VoIP.ms",
-    "business_isp": "Business-ISP",
-}
+# Kept in the entry so the provider's side stays right across reloads and restarts.
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_WEBHOOK_REGISTERED: Final = "webhook_registered_url"
 
 CONF_WATCHED_EXTENSIONS: Final = "watched_extensions"
 CONF_WATCHED_QUEUES: Final = "watched_queues"
@@ -38,5 +27,8 @@ ATTR_SENDER: Final = "sender"
 
 SERVICE_CLICK_TO_CALL: Final = "click_to_call"
 SERVICE_SEND_SMS: Final = "send_sms"
+SERVICE_HANG_UP: Final = "hang_up"
 
-EVENT_CALL: Final = "hosted_pbx_call"
+# Pushed events are fired as ``hosted_pbx_<type>``: hosted_pbx_call, hosted_pbx_sms_received.
+EVENT_PREFIX: Final = DOMAIN
+EVENT_CALL: Final = f"{DOMAIN}_call"

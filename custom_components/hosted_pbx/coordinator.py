@@ -1,10 +1,10 @@
-"""One coordinator per account: structure once, then one budgeted read per slot."""
+"""One coordinator per account: it owns every read, polled or pushed, within the budget."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 import time
 from typing import Any
@@ -17,19 +17,33 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import Provider
-from .api.errors import AuthError, InvalidRequest, ProviderError, QuotaExceeded
-from .api.models import AccountData, Read, ReadKind
-from .budget import BudgetExhausted, PollPlanner, RequestBudget
-from .const import CONF_WATCHED_EXTENSIONS, CONF_WATCHED_QUEUES, DOMAIN, LOGGER
+from .api.errors import (
+    AuthError,
+    ErrorReason,
+    PermissionDenied,
+    ProviderError,
+    QuotaExceeded,
+)
+from .api.models import AccountData, Freshness, Read
+from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
+from .const import (
+    CONF_QUOTA_SHARE,
+    CONF_WATCHED_EXTENSIONS,
+    CONF_WATCHED_QUEUES,
+    DEFAULT_QUOTA_SHARE,
+    DOMAIN,
+    LOGGER,
+)
+from .devices import StaleDevices, Target
 from .errors import error_translation
+from .planner import PollPlanner
+from .providers import ProviderSpec, PushEvent
 
 
 @dataclass
 class HostedPbxRuntimeData:
-    """What a loaded entry holds."""
+    """What a loaded entry holds: the coordinator (with client and budget) and the account."""
 
-    client: Provider
-    budget: RequestBudget
     coordinator: HostedPbxCoordinator
     account_device_id: str
 
@@ -37,9 +51,11 @@ class HostedPbxRuntimeData:
 type HostedPbxConfigEntry = ConfigEntry[HostedPbxRuntimeData]
 
 STORAGE_VERSION = 1
-SAVE_DELAY = 10.0
 # A second "too many" answer within this many seconds raises a repair issue.
 REPEAT_WINDOW = 3600.0
+# Pushed events with the same key within this many seconds are one event (replays).
+DEDUP_SECONDS = 3600.0
+DEDUP_MAX = 1000
 
 
 def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -47,8 +63,44 @@ def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.budget")
 
 
+class HaBudgetStore:
+    """Saves the budget's window at most ``SAVE_INTERVAL`` after a request.
+
+    Unlike a delayed save that every request postpones, a pending save is never moved:
+    an account polled every few seconds is still written every ``SAVE_INTERVAL``.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Keep the store; the budget is attached once it exists."""
+        self.store = budget_store(hass, entry_id)
+        self.budget: RequestBudget | None = None
+        self._pending = False
+
+    @callback
+    def request_save(self) -> None:
+        """Schedule one save unless one is already on its way."""
+        if not self._pending:
+            self._pending = True
+            self.store.async_delay_save(self._snapshot, SAVE_INTERVAL)
+
+    def _snapshot(self) -> dict[str, Any]:
+        self._pending = False
+        assert self.budget is not None
+        return self.budget.export(time.time(), clean=False)
+
+    async def async_restore(self) -> None:
+        """Count what the previous run sent in the still-open window."""
+        if (saved := await self.store.async_load()) and self.budget is not None:
+            self.budget.restore(saved, time.time())
+
+    async def async_save_clean(self) -> None:
+        """The entry stops: write the window now."""
+        if self.budget is not None:
+            await self.store.async_save(self.budget.export(time.time(), clean=True))
+
+
 class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
-    """Polls one account within its request budget."""
+    """Polls one account within its request budget, and takes its pushed events."""
 
     config_entry: HostedPbxConfigEntry
 
@@ -56,97 +108,138 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self,
         hass: HomeAssistant,
         entry: HostedPbxConfigEntry,
+        spec: ProviderSpec,
         client: Provider,
         budget: RequestBudget,
+        store: HaBudgetStore,
     ) -> None:
         """Tick once per polling slot the budget allows."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
-            # The entry's unique id is the account id; some clients learn theirs only later.
-            name=f"{DOMAIN} {entry.unique_id or entry.title}",
+            name=f"{DOMAIN} {entry.title}",
             update_interval=timedelta(seconds=budget.poll_interval),
             always_update=False,
         )
+        self.spec = spec
         self.client = client
         self.budget = budget
         self.planner = PollPlanner()
+        self._store = store
         self._structure = AccountData()
-        self._just_loaded = False
         self._quota_refusals: list[float] = []
         self._issue_raised = False
-        self._store = budget_store(hass, entry.entry_id)
-        budget.on_sent = self._schedule_save
+        self.disabled_reads: set[str] = set()
+        self._seen_push: dict[str, float] = {}
+        self.account_id = entry.unique_id or entry.entry_id
+        self.account_name = spec.account_name(self.account_id)
+        self.stale = StaleDevices(self.account_id)
+        # Append-only: platforms forget the entities of these and may add them again.
+        self.removed_devices: list[tuple[Target, str]] = []
+
+    # --- setup --------------------------------------------------------------------------
 
     async def _async_setup(self) -> None:
-        """Restore the quota window of the previous run, then read the structure once."""
-        if saved := await self._store.async_load():
-            self.budget.restore(saved, time.time())
-        reads = [
-            read
-            for read in self.client.plan_reads(AccountData())
-            if read.kind in (ReadKind.STRUCTURE, ReadKind.BALANCE)
-        ]
-        structure_cost = max(1, sum(read.cost for read in reads))
-        if wait := self.budget.poll_wait(structure_cost):
-            # A restart right after a busy window: wait rather than burst.
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"retry_after": str(round(wait))},
+        """Restore the quota window, then read the structure if the polling share allows.
+
+        Setup never fails because our own budget says "wait": the structure is then the
+        first thing polling reads.
+        """
+        await self._store.async_restore()
+        # What the load may cost: the account-wide reads (per-item ones come later).
+        reads = self.client.plan_reads(AccountData())
+        if not self.budget.poll_allowed(max(1, sum(read.cost for read in reads))):
+            LOGGER.info(
+                "%s: the request window is still busy from before; reading the account "
+                "when it allows",
+                self.config_entry.title,
             )
-        with self._mapped_errors():
-            self._structure = await self.client.async_load_structure(AccountData())
-        self.planner.mark(
-            read
-            for read in self.client.plan_reads(self._structure)
-            if read.kind in (ReadKind.STRUCTURE, ReadKind.BALANCE)
-        )
-        self._just_loaded = True
+            return
+        try:
+            with self._mapped_errors(), self.budget.polling():
+                loaded = await self.client.async_load_structure(AccountData())
+        except UpdateFailed as err:
+            if not isinstance(err.__cause__, BudgetExhausted):
+                raise
+            return
+        self._structure = loaded.data
+        self.planner.mark(loaded.covered)
+
+    # --- polling ------------------------------------------------------------------------
 
     async def _async_update_data(self) -> AccountData:
         """Spend this slot on the most overdue read, if the budget allows one."""
         data = self.data if self.data is not None else self._structure
-        if self._just_loaded:
-            # The structure reads just spent this slot and the next few.
-            self._just_loaded = False
-            return data
         if blocked := self.budget.blocked_for():
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="rate_limited",
+                translation_key="quota",
                 translation_placeholders={"retry_after": str(round(blocked))},
             )
-        read = self.planner.next_read(self.client.plan_reads(data), self._unwatched(data))
+        reads = [r for r in self.client.plan_reads(data) if r.name not in self.disabled_reads]
+        read = self.planner.next_read(reads, self._unwatched(reads))
         if read is None or not self.budget.poll_allowed(read.cost):
             return data
-        with self._mapped_errors():
-            try:
+        return await self._async_read(read, data)
+
+    async def _async_read(self, read: Read, data: AccountData) -> AccountData:
+        try:
+            with self._mapped_errors(), self.budget.polling():
                 updated = await self.client.async_read(read, data)
-            except InvalidRequest as err:
-                # The provider no longer knows this extension or queue: the account's
-                # structure changed, so read it next instead of failing every entity.
-                LOGGER.debug("Structure changed (%s); reading it again", err)
-                self.planner.mark([read])
-                self.planner.forget(ReadKind.STRUCTURE)
+        except _StructureChanged:
+            self.planner.mark([read])
+            self.planner.forget(self._structure_reads(data))
+            return data
+        except UpdateFailed as err:
+            if isinstance(err.__cause__, PermissionDenied) and read.freshness is not (
+                Freshness.STRUCTURE
+            ):
+                self._disable_read(read, err.__cause__)
                 return data
+            raise
         self.planner.mark([read])
         self._polling_healthy()
+        if read.freshness is Freshness.STRUCTURE:
+            self._check_stale(updated)
         return updated
 
-    def _unwatched(self, data: AccountData) -> set[str]:
+    def _structure_reads(self, data: AccountData) -> list[Read]:
+        return [r for r in self.client.plan_reads(data) if r.freshness is Freshness.STRUCTURE]
+
+    def _check_stale(self, data: AccountData) -> None:
+        """After a structure read: remove devices gone long enough (see StaleDevices)."""
+        self.removed_devices.extend(self.stale.async_check(self.hass, self.config_entry, data))
+
+    def _unwatched(self, reads: list[Read]) -> set[str]:
         """Read keys of extensions and queues the user chose not to watch."""
         options = self.config_entry.options
         slow: set[str] = set()
-        for kind, option, targets in (
-            (ReadKind.LIVE, CONF_WATCHED_EXTENSIONS, data.extensions),
-            (ReadKind.QUEUE, CONF_WATCHED_QUEUES, data.queues),
-        ):
-            if option in options:
-                watched = set(options[option])
-                slow |= {Read(kind, target).key for target in targets if target not in watched}
+        for read in reads:
+            for item, option in (
+                (read.extension_id, CONF_WATCHED_EXTENSIONS),
+                (read.queue_id, CONF_WATCHED_QUEUES),
+            ):
+                if item is not None and option in options and item not in options[option]:
+                    slow.add(read.key)
         return slow
+
+    def watchable(self) -> tuple[bool, bool]:
+        """Whether this provider reads extensions and queues one by one (watch lists apply)."""
+        reads = self.client.plan_reads(self.data or self._structure)
+        return (
+            any(read.extension_id is not None for read in reads),
+            any(read.queue_id is not None for read in reads),
+        )
+
+    @callback
+    def async_apply_options(self, options: Mapping[str, Any]) -> None:
+        """New options only change the planner and the budget: no reload needed."""
+        share = options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
+        self.budget.set_share(share)
+        self.update_interval = timedelta(seconds=self.budget.poll_interval)
+
+    # --- errors -------------------------------------------------------------------------
 
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:
@@ -155,18 +248,53 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             yield
         except QuotaExceeded as err:
             if not isinstance(err, BudgetExhausted):
-                self.budget.provider_refused(err.retry_after)
-                self._quota_refused()
+                self.provider_refused(err)
             raise _update_failed(err) from err
         except AuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth") from err
         except ProviderError as err:
+            if err.reason in (ErrorReason.UNKNOWN_EXTENSION, ErrorReason.UNKNOWN_QUEUE):
+                LOGGER.debug("Structure changed (%s); reading it again", err)
+                raise _StructureChanged from err
             raise _update_failed(err) from err
 
-    def _quota_refused(self) -> None:
-        """A second "too many" within an hour becomes a repair issue."""
+    def _disable_read(self, read: Read, err: PermissionDenied) -> None:
+        """An optional read the account may not do: switch it off and say which, once.
+
+        Asking the user to sign in again cannot fix a permission, so this is a repair
+        issue, and the rest of the account keeps working.
+        """
+        self.disabled_reads.add(read.name)
+        LOGGER.warning(
+            "%s: the provider refuses %s (%s); it is no longer read",
+            self.config_entry.title,
+            read.name,
+            err,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"permission_{self.config_entry.entry_id}_{read.name}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="permission_missing",
+            translation_placeholders={"title": self.config_entry.title, "read": read.name},
+        )
+
+    @contextmanager
+    def quota_watch(self) -> Iterator[None]:
+        """Around an action: the provider's "too many" pauses the account, as in polling."""
+        try:
+            yield
+        except QuotaExceeded as err:
+            if not isinstance(err, BudgetExhausted):
+                self.provider_refused(err)
+            raise
+
+    @callback
+    def provider_refused(self, err: QuotaExceeded) -> None:
+        """Any path that got the provider's "too many": pause the whole account."""
+        self.budget.provider_refused(err.retry_after)
         now = time.monotonic()
         self._quota_refusals = [t for t in self._quota_refusals if now - t < REPEAT_WINDOW]
         self._quota_refusals.append(now)
@@ -192,17 +320,53 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     def _issue_id(self) -> str:
         return f"quota_exceeded_{self.config_entry.entry_id}"
 
-    @callback
-    def _schedule_save(self) -> None:
-        self._store.async_delay_save(self._budget_snapshot, SAVE_DELAY)
+    # --- push ---------------------------------------------------------------------------
 
-    def _budget_snapshot(self) -> dict[str, Any]:
-        return self.budget.export(time.time())
+    @callback
+    def async_push_seen(self, event: PushEvent) -> bool:
+        """Whether this event was seen already (a replay); remembers it otherwise."""
+        now = time.monotonic()
+        if len(self._seen_push) > DEDUP_MAX:
+            self._seen_push = {
+                key: seen for key, seen in self._seen_push.items() if now - seen < DEDUP_SECONDS
+            }
+        seen = self._seen_push.get(event.dedup_key)
+        if seen is not None and now - seen < DEDUP_SECONDS:
+            return True
+        self._seen_push[event.dedup_key] = now
+        return False
+
+    @callback
+    def planner_fresh(self, extensions: tuple[str, ...]) -> None:
+        """A push told us about these extensions: their status reads can wait."""
+        if extensions:
+            self.planner.mark(
+                read
+                for read in self.client.plan_reads(self.data)
+                if read.extension_id in extensions and read.freshness is Freshness.LIVE
+            )
+
+    async def async_refresh_live(self) -> None:
+        """A pushed event: read the live status now if the polling share allows."""
+        reads = [r for r in self.client.plan_reads(self.data) if r.freshness is Freshness.LIVE]
+        if len(reads) != 1 or not self.budget.poll_allowed(reads[0].cost):
+            return  # per-extension reads: polling picks them up by priority
+        try:
+            updated = await self._async_read(reads[0], self.data)
+        except (UpdateFailed, ConfigEntryAuthFailed) as err:
+            LOGGER.debug("Status read after a pushed event failed: %s", err)
+            return
+        # Only the statuses: anything else may have changed while the read was under way.
+        self.async_set_updated_data(replace(self.data, extension_states=updated.extension_states))
 
     async def async_shutdown(self) -> None:
         """Save the quota window so a restart does not burst into it."""
         await super().async_shutdown()
-        await self._store.async_save(self._budget_snapshot())
+        await self._store.async_save_clean()
+
+
+class _StructureChanged(Exception):
+    """A read found an extension or queue the provider no longer knows."""
 
 
 def _update_failed(err: ProviderError) -> UpdateFailed:

@@ -1,4 +1,4 @@
-"""Diagnostics: what the account looks like, with credentials and numbers redacted."""
+"""Diagnostics: the account as the runtime objects see it, with secrets and people redacted."""
 
 from __future__ import annotations
 
@@ -6,48 +6,54 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED
 from .coordinator import HostedPbxConfigEntry
 
+# Whatever the provider: account names, people's names, numbers, addresses, ids.
 TO_REDACT = {
-    CONF_PASSWORD,
-    CONF_USERNAME,
-    "token",
-    "login_token",
-    "access_token",
-    "invitation_id",
-    "api_key",
+    "username",
+    "title",
+    "unique_id",
+    "name",
     "number",
     "numbers",
     "remote_number",
     "from_number",
     "to_number",
+    "destination",
     "callers",
-    "title",
-    "unique_id",
+    "user_agent",
+    "server",
+    CONF_URL,
+    CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_REGISTERED,
 }
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HostedPbxConfigEntry
 ) -> dict[str, Any]:
-    """The entry, the budget and the coordinator's data, redacted."""
-    runtime = entry.runtime_data
-    data = runtime.coordinator.data
-    budget = runtime.budget
+    """The entry, the budget, the planner's state and the coordinator's data, redacted."""
+    coordinator = entry.runtime_data.coordinator
+    spec = coordinator.spec
+    data = coordinator.data
+    budget = coordinator.budget
+    redact = TO_REDACT | spec.secret_keys
     return {
-        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
-        "provider": runtime.client.key,
+        "entry": async_redact_data(entry.as_dict(), redact),
+        "provider": spec.key,
+        "push": "webhook" if spec.push else "none",
         "budget": {
             "limit": budget.limit,
             "polling_limit": budget.poll_limit,
-            "window_seconds": budget.window,
             "used": budget.used(),
-            "blocked_for": budget.blocked_for(),
+            "blocked_for": round(budget.blocked_for()),
             "total_sent": budget.total_sent,
         },
+        "disabled_reads": sorted(coordinator.disabled_reads),
         "data": async_redact_data(
             {
                 "extensions": [asdict(item) for item in data.extensions.values()],
@@ -59,7 +65,10 @@ async def async_get_config_entry_diagnostics(
                 ],
                 "phone_numbers": len(data.numbers),
                 "switches": [asdict(item) for item in data.switches.values()],
+                "balance": asdict(data.balance) if data.balance else None,
+                "mailboxes": len(data.mailboxes),
+                "calls": [asdict(item) for item in data.calls.values()],
             },
-            TO_REDACT,
+            redact,
         ),
     }

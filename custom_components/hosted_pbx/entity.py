@@ -1,137 +1,104 @@
-"""Base entity: devices per extension, number and queue, linked to the account."""
+"""Base entity: devices per extension, number, queue and mailbox, linked to the account."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from enum import StrEnum
+from typing import override
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, PROVIDER_NAMES
+from .api.errors import InvalidRequest
+from .api.phone import parse_own_number, readable
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-
-
-class Target(StrEnum):
-    """What a device stands for; part of its identifier."""
-
-    ACCOUNT = "account"
-    EXTENSION = "extension"
-    NUMBER = "number"
-    QUEUE = "queue"
-
-
-def device_identifier(account_id: str, target: Target, target_id: str) -> tuple[str, str]:
-    """The device registry identifier; actions parse it back with ``parse_identifier``."""
-    if target is Target.ACCOUNT:
-        return (DOMAIN, account_id)
-    return (DOMAIN, f"{account_id}|{target}|{target_id}")
-
-
-def parse_identifier(identifier: str) -> tuple[Target, str] | None:
-    """The target and its id from a device identifier (None for the account device)."""
-    parts = identifier.rsplit("|", 2)
-    if len(parts) != 3 or parts[1] not in Target.__members__.values():
-        return None
-    return Target(parts[1]), parts[2]
-
-
-# Device models double as filters of the action's device selectors (services.yaml).
-MODELS = {
-    Target.ACCOUNT: "Account",
-    Target.EXTENSION: "Extension",
-    Target.NUMBER: "Phone number",
-    Target.QUEUE: "Queue",
-}
-
-
-@callback
-def async_remove_stale_devices(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
-    """Remove devices of extensions, queues and numbers that left the account."""
-    coordinator = entry.runtime_data.coordinator
-    data, account = coordinator.data, coordinator.client.account_id
-    current = {device_identifier(account, Target.ACCOUNT, account)}
-    for target, ids in (
-        (Target.EXTENSION, data.extensions),
-        (Target.QUEUE, data.queues),
-        (Target.NUMBER, data.numbers),
-    ):
-        current |= {device_identifier(account, target, target_id) for target_id in ids}
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not device.identifiers & current:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+from .devices import MODELS, Target, device_identifier, targets
 
 
 class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
-    """An entity of one extension, number, queue or the account itself."""
+    """An entity of one extension, number, queue, mailbox or the account itself."""
 
     _attr_has_entity_name = True
 
     def __init__(
         self,
         coordinator: HostedPbxCoordinator,
+        *,
         description: EntityDescription,
         target: Target,
         target_id: str,
+        unique_part: str | None = None,
     ) -> None:
-        """Attach the entity to its device."""
+        """Attach the entity to its device.
+
+        ``unique_part`` replaces the target id in the unique id where several entities of
+        one key share a device (the account's switches); ids never change once given.
+        """
         super().__init__(coordinator)
         self.entity_description = description
         self.target = target
         self.target_id = target_id
-        account = coordinator.client.account_id
-        self._attr_unique_id = f"{account}|{target}|{target_id}|{description.key}"
-        self._attr_device_info = self._device_info(account)
+        part = target_id if unique_part is None else unique_part
+        self._attr_unique_id = f"{coordinator.account_id}|{target}|{part}|{description.key}"
+        self._attr_device_info = self._device_info()
 
-    def _device_info(self, account: str) -> DeviceInfo:
-        info = DeviceInfo(
-            identifiers={device_identifier(account, self.target, self.target_id)},
-            manufacturer=PROVIDER_NAMES[self.coordinator.client.key],
+    def _device_info(self) -> DeviceInfo:
+        """Built in one call: on current releases DeviceInfo is not a dict to merge."""
+        coordinator = self.coordinator
+        identifier = device_identifier(coordinator.account_id, self.target, self.target_id)
+        return DeviceInfo(
+            identifiers={identifier},
+            manufacturer=coordinator.spec.name,
+            model=MODELS[self.target],
+            model_id=None if self.target is Target.ACCOUNT else self.target_id,
+            name=self._device_name(),
         )
-        if self.target is Target.ACCOUNT:
-            return info | DeviceInfo(name=account, model=MODELS[self.target])
-        data = self.coordinator.data
-        if self.target is Target.EXTENSION:
-            extension = data.extensions.get(self.target_id)
-            name = extension.name if extension else self.target_id
-            return info | DeviceInfo(name=name, model=MODELS[self.target], model_id=self.target_id)
-        if self.target is Target.QUEUE:
-            queue = data.queues.get(self.target_id)
-            name = queue.name if queue else self.target_id
-            return info | DeviceInfo(name=name, model=MODELS[self.target], model_id=self.target_id)
-        return info | DeviceInfo(name=f"+{self.target_id}", model=MODELS[self.target])
 
+    def _device_name(self) -> str:
+        data = self.coordinator.data
+        if self.target is Target.ACCOUNT:
+            return self.coordinator.account_name
+        if self.target is Target.NUMBER:
+            return format_own_number(self.target_id, self.coordinator.spec.region)
+        item = targets(data).get(self.target, {}).get(self.target_id)
+        return str(getattr(item, "name", "") or self.target_id)
+
+    @override
     async def async_added_to_hass(self) -> None:
         """Hang the device under the account's device.
 
-        Set on the registry rather than through ``DeviceInfo(via_device=...)``, which newer
-        Home Assistant releases deprecate.
+        Set on the registry rather than through ``DeviceInfo``: the key for it differs
+        between the releases we support (``via_device`` / ``via_device_id``).
         """
         await super().async_added_to_hass()
         account_device = self.coordinator.config_entry.runtime_data.account_device_id
         device = self.device_entry
-        if device and account_device not in (device.id, device.via_device_id):
+        if isinstance(device, dr.DeviceEntry) and account_device not in (
+            device.id,
+            device.via_device_id,
+        ):
             dr.async_get(self.hass).async_update_device(device.id, via_device_id=account_device)
 
     @property
+    @override
     def available(self) -> bool:
-        """Unavailable when polling fails or the thing left the account."""
-        return super().available and self.target_id in self._targets()
+        """Unavailable when polling fails or the thing is not (yet) listed."""
+        if not super().available:
+            return False
+        if self.target is Target.ACCOUNT:
+            return True
+        return self.target_id in targets(self.coordinator.data)[self.target]
 
-    def _targets(self) -> set[str]:
-        data = self.coordinator.data
-        if self.target is Target.EXTENSION:
-            return set(data.extensions)
-        if self.target is Target.QUEUE:
-            return set(data.queues)
-        if self.target is Target.NUMBER:
-            return set(data.numbers)
-        return {self.target_id}
+
+def format_own_number(number: str, region: str) -> str:
+    """One of the account's numbers, international and readable (``+31 20 123 4567``)."""
+    try:
+        return readable(parse_own_number(number, region))
+    except InvalidRequest:
+        return number
 
 
 def async_add_entities_as_found(
@@ -141,14 +108,23 @@ def async_add_entities_as_found(
 ) -> None:
     """Add entities now and whenever polling finds new extensions, queues or switches.
 
-    ``new_entities`` gets the ids it already returned and adds the ones it returns now.
+    ``new_entities`` gets the unique ids already added and skips those. Entities of a
+    removed device are forgotten, so they are added again if the provider lists it again.
     """
     known: set[str] = set()
-    async_add_entities(new_entities(known))
+    coordinator = entry.runtime_data.coordinator
+    seen_removals = len(coordinator.removed_devices)
 
     @callback
     def _add_new() -> None:
+        nonlocal seen_removals
+        for target, target_id in coordinator.removed_devices[seen_removals:]:
+            prefix = f"{coordinator.account_id}|{target}|{target_id}|"
+            known.difference_update({uid for uid in known if uid.startswith(prefix)})
+        seen_removals = len(coordinator.removed_devices)
         if entities := new_entities(known):
+            known.update(str(entity.unique_id) for entity in entities)
             async_add_entities(entities)
 
-    entry.async_on_unload(entry.runtime_data.coordinator.async_add_listener(_add_new))
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))

@@ -12,6 +12,7 @@ from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
 )
 import voluptuous as vol
 
@@ -26,22 +27,37 @@ from .coordinator import HostedPbxConfigEntry
 
 def _multi_select(items: dict[str, str]) -> SelectSelector:
     options = [SelectOptionDict(value=key, label=label) for key, label in items.items()]
-    return SelectSelector(SelectSelectorConfig(options=options, multiple=True))
+    # A dropdown with chips whatever the number of items, the same for every provider.
+    return SelectSelector(
+        SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN)
+    )
+
+
+def _label(name: str, extension_id: str) -> str:
+    return name if name == extension_id else f"{name} ({extension_id})"
 
 
 class HostedPbxOptionsFlow(OptionsFlow):
-    """Tune what is polled; the entry reloads with the new options."""
+    """Tune what is polled; applied to the running coordinator, without a reload."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form: watched extensions, watched queues, quota share."""
         entry: HostedPbxConfigEntry = self.config_entry
         if entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
+        coordinator = entry.runtime_data.coordinator
         if user_input is not None:
+            # Options only steer the planner and the budget: no reload, no setup requests.
+            coordinator.async_apply_options(user_input)
             return self.async_create_entry(data=user_input)
-        data = entry.runtime_data.coordinator.data
-        extensions = {ext.id: f"{ext.name} ({ext.id})" for ext in data.extensions.values()}
-        queues = {queue.id: queue.name for queue in data.queues.values()}
+        data = coordinator.data
+        per_extension, per_queue = coordinator.watchable()
+        extensions = (
+            {ext.id: _label(ext.name, ext.id) for ext in data.extensions.values()}
+            if per_extension
+            else {}
+        )
+        queues = {queue.id: queue.name for queue in data.queues.values()} if per_queue else {}
         options = entry.options
         fields: dict[vol.Marker, Any] = {}
         if extensions:

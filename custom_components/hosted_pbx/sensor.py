@@ -18,9 +18,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import Capability
-from .api.models import AccountData, CallDirection, ExtensionStatus
+from .api.models import AccountData, CallDirection, CallStatus, ExtensionStatus
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .entity import HostedPbxEntity, Target, async_add_entities_as_found
+from .devices import Target, targets
+from .entity import HostedPbxEntity, async_add_entities_as_found
 
 # Coordinator-driven: entities never call the provider themselves.
 PARALLEL_UPDATES = 0
@@ -90,6 +91,8 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         capability=Capability.CALL_DETAILS,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
+        # Whole seconds: newer releases would otherwise infer two decimals.
+        suggested_display_precision=0,
         value_fn=lambda data, ext: _call(data, ext)[2],
     ),
     HostedPbxSensorDescription(
@@ -107,6 +110,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         capability=Capability.QUEUES,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda data, queue: _queue_value(data, queue, longest=True),
     ),
@@ -116,7 +120,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         target=Target.NUMBER,
         capability=Capability.BALANCE,
         device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="EUR",
+        state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
         value_fn=lambda data, number: data.numbers[number].credit_available,
         exists_fn=lambda data, number: data.numbers[number].credit_available is not None,
@@ -127,7 +131,6 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         target=Target.NUMBER,
         capability=Capability.BALANCE,
         device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="EUR",
         suggested_display_precision=2,
         value_fn=lambda data, number: data.numbers[number].credit_limit,
         exists_fn=lambda data, number: data.numbers[number].credit_limit is not None,
@@ -149,6 +152,72 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         value_fn=lambda data, _account: data.calls_today and data.calls_today[1],
     ),
     HostedPbxSensorDescription(
+        key="balance",
+        translation_key="balance",
+        target=Target.ACCOUNT,
+        capability=Capability.ACCOUNT_BALANCE,
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda data, _account: data.balance.amount if data.balance else None,
+    ),
+    HostedPbxSensorDescription(
+        key="spent_today",
+        translation_key="spent_today",
+        target=Target.ACCOUNT,
+        capability=Capability.ACCOUNT_BALANCE,
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda data, _account: data.balance.spent_today if data.balance else None,
+    ),
+    HostedPbxSensorDescription(
+        key="voicemail_new",
+        translation_key="voicemail_new",
+        target=Target.MAILBOX,
+        capability=Capability.VOICEMAIL,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data, box: data.mailboxes[box].new,
+    ),
+    HostedPbxSensorDescription(
+        key="voicemail_urgent",
+        translation_key="voicemail_urgent",
+        target=Target.MAILBOX,
+        capability=Capability.VOICEMAIL,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data, box: data.mailboxes[box].urgent,
+    ),
+    HostedPbxSensorDescription(
+        key="user_agent",
+        translation_key="user_agent",
+        target=Target.EXTENSION,
+        capability=Capability.REGISTRATION,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data, ext: (
+            state.user_agent if (state := data.extension_states.get(ext)) else None
+        ),
+    ),
+    HostedPbxSensorDescription(
+        key="call_status",
+        translation_key="call_status",
+        target=Target.NUMBER,
+        capability=Capability.CALL_SESSIONS,
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in CallStatus],
+        value_fn=lambda data, number: ((call := data.calls.get(number)) and call.status.value)
+        or CallStatus.IDLE.value,
+    ),
+    HostedPbxSensorDescription(
+        key="session_duration",
+        translation_key="call_duration",
+        target=Target.NUMBER,
+        capability=Capability.CALL_SESSIONS,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=0,
+        value_fn=lambda data, number: ((call := data.calls.get(number)) and call.duration) or 0,
+    ),
+    HostedPbxSensorDescription(
         key="package",
         translation_key="package",
         target=Target.NUMBER,
@@ -168,6 +237,14 @@ class HostedPbxSensor(HostedPbxEntity, SensorEntity):
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data, self.target_id)
 
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Money is in the account's currency, as the provider reports it."""
+        if self.entity_description.device_class is not SensorDeviceClass.MONETARY:
+            return super().native_unit_of_measurement
+        balance = self.coordinator.data.balance
+        return balance.currency if balance else self.coordinator.spec.currency
+
 
 class ApiRequestsSensor(HostedPbxEntity, SensorEntity):
     """Requests sent in the current quota window; the budget in the attributes."""
@@ -178,13 +255,12 @@ class ApiRequestsSensor(HostedPbxEntity, SensorEntity):
         return self.coordinator.budget.used()
 
     @property
-    def extra_state_attributes(self) -> dict[str, int | float]:
+    def extra_state_attributes(self) -> dict[str, int]:
         """What the window allows."""
         budget = self.coordinator.budget
         return {
             "limit": budget.limit,
             "polling_limit": budget.poll_limit,
-            "window_seconds": budget.window,
             "total_sent": budget.total_sent,
         }
 
@@ -194,15 +270,8 @@ API_REQUESTS = SensorEntityDescription(
     translation_key="api_requests",
     entity_category=EntityCategory.DIAGNOSTIC,
     state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement="requests",
 )
-
-
-def _targets(data: AccountData, target: Target) -> Iterable[str]:
-    if target is Target.EXTENSION:
-        return data.extensions
-    if target is Target.QUEUE:
-        return data.queues
-    return data.numbers
 
 
 def _new_sensors(coordinator: HostedPbxCoordinator, known: set[str]) -> list[SensorEntity]:
@@ -212,14 +281,16 @@ def _new_sensors(coordinator: HostedPbxCoordinator, known: set[str]) -> list[Sen
     for description in SENSORS:
         if description.capability and description.capability not in capabilities:
             continue
-        targets = _targets(data, description.target)
         if description.target is Target.ACCOUNT:
-            targets = [coordinator.client.account_id]
-        for target_id in targets:
-            sensor = HostedPbxSensor(coordinator, description, description.target, target_id)
+            ids: Iterable[str] = [coordinator.account_id]
+        else:
+            ids = targets(data)[description.target]
+        for target_id in ids:
+            sensor = HostedPbxSensor(
+                coordinator, description=description, target=description.target, target_id=target_id
+            )
             if sensor.unique_id in known or not description.exists_fn(data, target_id):
                 continue
-            known.add(str(sensor.unique_id))
             entities.append(sensor)
     return entities
 
@@ -231,8 +302,16 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors now, and for extensions, queues and numbers that appear later."""
     coordinator = entry.runtime_data.coordinator
-    account = coordinator.client.account_id
-    async_add_entities([ApiRequestsSensor(coordinator, API_REQUESTS, Target.ACCOUNT, account)])
+    async_add_entities(
+        [
+            ApiRequestsSensor(
+                coordinator,
+                description=API_REQUESTS,
+                target=Target.ACCOUNT,
+                target_id=coordinator.account_id,
+            )
+        ]
+    )
     async_add_entities_as_found(
         entry, async_add_entities, lambda known: _new_sensors(coordinator, known)
     )

@@ -1,4 +1,4 @@
-"""Actions: click_to_call and send_sms, addressed to a device of the integration."""
+"""Actions: click_to_call, send_sms and hang_up, addressed to a device of the integration."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .api import Capability
+from .api import ClickToCall, HangsUp, SendsSms
 from .const import (
     ATTR_DEVICE_ID,
     ATTR_MESSAGE,
@@ -17,10 +17,11 @@ from .const import (
     ATTR_TO,
     DOMAIN,
     SERVICE_CLICK_TO_CALL,
+    SERVICE_HANG_UP,
     SERVICE_SEND_SMS,
 )
 from .coordinator import HostedPbxConfigEntry
-from .entity import Target, parse_identifier
+from .devices import Target, parse_identifier
 from .errors import provider_errors
 
 CLICK_TO_CALL_SCHEMA = vol.Schema(
@@ -37,6 +38,7 @@ SEND_SMS_SCHEMA = vol.Schema(
         vol.Optional(ATTR_SENDER): cv.string,
     }
 )
+HANG_UP_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 
 
 def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
@@ -46,9 +48,14 @@ def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def _resolve(
-    hass: HomeAssistant, device_id: str, target: Target, capability: Capability
+    hass: HomeAssistant, device_id: str, wanted: Target | None
 ) -> tuple[HostedPbxConfigEntry, str]:
-    """The loaded entry and target id behind a device, or a translated error."""
+    """The loaded entry and target id behind a device, or a translated error.
+
+    ``wanted`` None means the provider's call source (an extension, or a number). The
+    entry is found from the device's own identifier (the account id), which works the
+    same on every release we support.
+    """
     device = dr.async_get(hass).async_get(device_id)
     found = None
     if device is not None:
@@ -60,52 +67,71 @@ def _resolve(
             ),
             None,
         )
-    if device is None or found is None or found[0] is not target:
-        raise _validation_error(f"not_{target}_device", device_id=device_id)
-    entries = (hass.config_entries.async_get_entry(entry_id) for entry_id in device.config_entries)
-    entry: HostedPbxConfigEntry | None = next(
-        (candidate for candidate in entries if candidate and candidate.domain == DOMAIN), None
+    error = f"not_{wanted or Target.EXTENSION}_device"
+    if found is None:
+        raise _validation_error(error, device_id=device_id)
+    account_id, target, target_id = found
+    entry: HostedPbxConfigEntry | None = hass.config_entries.async_entry_for_domain_unique_id(
+        DOMAIN, account_id
     )
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         raise _validation_error("entry_not_loaded")
-    if capability not in entry.runtime_data.client.capabilities:
-        raise _validation_error("not_supported", action=capability.value)
-    return entry, found[1]
+    if target is not (wanted or entry.runtime_data.coordinator.spec.call_source):
+        raise _validation_error(error, device_id=device_id)
+    return entry, target_id
+
+
+def _not_supported(entry: HostedPbxConfigEntry, action: str) -> ServiceValidationError:
+    return _validation_error(
+        "not_supported", action=action, provider=entry.runtime_data.coordinator.spec.name
+    )
 
 
 @provider_errors
 async def _click_to_call(call: ServiceCall) -> ServiceResponse:
-    entry, extension = _resolve(
-        call.hass, call.data[ATTR_DEVICE_ID], Target.EXTENSION, Capability.CLICK_TO_CALL
-    )
-    result = await entry.runtime_data.client.async_click_to_call(extension, call.data[ATTR_NUMBER])
+    entry, source = _resolve(call.hass, call.data[ATTR_DEVICE_ID], None)
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.client
+    if not isinstance(client, ClickToCall):
+        raise _not_supported(entry, SERVICE_CLICK_TO_CALL)
+    with coordinator.quota_watch():
+        result = await client.async_click_to_call(source, call.data[ATTR_NUMBER])
     return result.as_dict()
 
 
 @provider_errors
 async def _send_sms(call: ServiceCall) -> ServiceResponse:
-    entry, number = _resolve(
-        call.hass, call.data[ATTR_DEVICE_ID], Target.NUMBER, Capability.SEND_SMS
-    )
-    result = await entry.runtime_data.client.async_send_sms(
-        number, call.data[ATTR_TO], call.data[ATTR_MESSAGE], call.data.get(ATTR_SENDER)
-    )
+    entry, number = _resolve(call.hass, call.data[ATTR_DEVICE_ID], Target.NUMBER)
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.client
+    if not isinstance(client, SendsSms):
+        raise _not_supported(entry, SERVICE_SEND_SMS)
+    with coordinator.quota_watch():
+        result = await client.async_send_sms(
+            number, call.data[ATTR_TO], call.data[ATTR_MESSAGE], call.data.get(ATTR_SENDER)
+        )
+    return result.as_dict()
+
+
+@provider_errors
+async def _hang_up(call: ServiceCall) -> ServiceResponse:
+    entry, source = _resolve(call.hass, call.data[ATTR_DEVICE_ID], None)
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.client
+    if not isinstance(client, HangsUp):
+        raise _not_supported(entry, SERVICE_HANG_UP)
+    with coordinator.quota_watch():
+        result = await client.async_hang_up(source)
     return result.as_dict()
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_CLICK_TO_CALL,
-        _click_to_call,
-        schema=CLICK_TO_CALL_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SEND_SMS,
-        _send_sms,
-        schema=SEND_SMS_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for name, handler, schema in (
+        (SERVICE_CLICK_TO_CALL, _click_to_call, CLICK_TO_CALL_SCHEMA),
+        (SERVICE_SEND_SMS, _send_sms, SEND_SMS_SCHEMA),
+        (SERVICE_HANG_UP, _hang_up, HANG_UP_SCHEMA),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
+        )

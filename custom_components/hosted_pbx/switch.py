@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Capability, SwitchProvider
-from .api.errors import InvalidRequest
+from .api import HasSwitches
 from .api.models import Switch, SwitchKind
-from .const import DOMAIN
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .entity import HostedPbxEntity, Target, async_add_entities_as_found
+from .devices import Target
+from .entity import HostedPbxEntity, async_add_entities_as_found
 from .errors import provider_errors
 
 # Each change is a request or two within the account's budget: one at a time.
@@ -43,6 +41,18 @@ SWITCHES: tuple[HostedPbxSwitchDescription, ...] = (
         kind=SwitchKind.DO_NOT_DISTURB,
         target=Target.EXTENSION,
     ),
+    HostedPbxSwitchDescription(
+        key="function_indicator",
+        translation_key="function_indicator",
+        kind=SwitchKind.FUNCTION_INDICATOR,
+        target=Target.ACCOUNT,
+    ),
+    HostedPbxSwitchDescription(
+        key="call_forwarding",
+        translation_key="call_forwarding",
+        kind=SwitchKind.CALL_FORWARDING,
+        target=Target.NUMBER,
+    ),
 )
 
 
@@ -57,17 +67,21 @@ class HostedPbxSwitch(HostedPbxEntity, SwitchEntity):
         description: HostedPbxSwitchDescription,
         switch: Switch,
     ) -> None:
-        """Attach an account switch to the account device, DND to its extension."""
-        account = coordinator.client.account_id
-        if description.target is Target.EXTENSION and switch.extension_id is not None:
-            target_id = switch.extension_id
-        else:
-            target_id = account
-        super().__init__(coordinator, description, description.target, target_id)
+        """Attach an account switch to the account device, the others to theirs."""
+        target_id = {
+            Target.EXTENSION: switch.extension_id,
+            Target.NUMBER: switch.number,
+        }.get(description.target) or coordinator.account_id
+        # Many switches may share one device: the switch id keeps them apart.
+        super().__init__(
+            coordinator,
+            description=description,
+            target=description.target,
+            target_id=target_id,
+            unique_part=switch.id if description.target is Target.ACCOUNT else None,
+        )
         self.switch_id = switch.id
         if description.target is Target.ACCOUNT:
-            # Many switches share the account device: the switch number keeps them apart.
-            self._attr_unique_id = f"{account}|{Target.ACCOUNT}|{switch.id}|{description.key}"
             self._attr_translation_placeholders = {"name": switch.name}
 
     @property
@@ -91,17 +105,10 @@ class HostedPbxSwitch(HostedPbxEntity, SwitchEntity):
 
     @provider_errors
     async def _async_set(self, on: bool) -> None:
-        client = cast(SwitchProvider, self.coordinator.client)
-        try:
+        client = self.coordinator.client
+        assert isinstance(client, HasSwitches)  # only such providers get switches
+        with self.coordinator.quota_watch():
             switch = await client.async_set_switch(self.switch_id, on)
-        except InvalidRequest as err:
-            if err.reason != "refused":
-                raise
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="switch_refused",
-                translation_placeholders={"error": str(err)},
-            ) from err
         data = self.coordinator.data
         if known := data.switches.get(switch.id):
             # The read-back may lack the name the listing gave (DND is named by its extension).
@@ -115,10 +122,11 @@ def _new_switches(coordinator: HostedPbxCoordinator, known: set[str]) -> list[Ho
     entities: list[HostedPbxSwitch] = []
     for switch in coordinator.data.switches.values():
         description = next((d for d in SWITCHES if d.kind is switch.kind), None)
-        if description is None or switch.id in known:
+        if description is None:
             continue
-        known.add(switch.id)
-        entities.append(HostedPbxSwitch(coordinator, description, switch))
+        entity = HostedPbxSwitch(coordinator, description, switch)
+        if entity.unique_id not in known:
+            entities.append(entity)
     return entities
 
 
@@ -129,7 +137,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the switches known now, and each one polling discovers later (DND states)."""
     coordinator = entry.runtime_data.coordinator
-    if Capability.SWITCHES not in coordinator.client.capabilities:
+    if not isinstance(coordinator.client, HasSwitches):
         return
     async_add_entities_as_found(
         entry, async_add_entities, lambda known: _new_switches(coordinator, known)

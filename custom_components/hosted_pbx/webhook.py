@@ -1,78 +1,128 @@
-"""Push: VOIPZeker calls a Home Assistant webhook on every call event.
+"""Push through a Home Assistant webhook, for providers whose spec has ``WebhookPush``.
 
-The URL template is set at the provider with one request when the entry is set up (when
-Home Assistant has a URL at all); polling goes on as the fallback. The handler trusts the
-payload only for the event it reports: it fires a bus event and asks for a status read,
-which the request budget may postpone.
+The webhook id is kept in the entry, so it stays the same across reloads and restarts
+and the provider's side stays right; it is registered at the provider only when it is
+new, and again later when the budget did not allow it at setup. The provider is in the
+cloud, so only an external URL is handed to it; without one, a repair issue says so and
+polling carries on alone. Payload parsing lives with the provider's spec.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import timedelta
 
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api.errors import ProviderError
-from .api.models import ReadKind
-from .api.voipzeker import VoipzekerClient, parse_webhook_event, webhook_template
-from .const import DOMAIN, EVENT_CALL, LOGGER
+from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED, DOMAIN, EVENT_PREFIX, LOGGER
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
+from .providers import WebhookPush
 
 # Events come in bursts (ringing, answered, hung up): one status read per this many seconds.
 REFRESH_COOLDOWN = 2.0
+# How often a registration the budget refused at setup is tried again.
+REGISTER_RETRY = timedelta(minutes=5)
 
 
 async def async_setup_webhook(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
-    """Register a webhook and point the provider at it; on any trouble, keep polling only."""
+    """Register the entry's webhook and, if needed, point the provider at it."""
     coordinator = entry.runtime_data.coordinator
-    client = coordinator.client
-    if not isinstance(client, VoipzekerClient) or "webhook" not in hass.config.components:
+    push = coordinator.spec.push
+    if push is None or "webhook" not in hass.config.components:
         return
+    issue_id = f"no_external_url_{entry.entry_id}"
     try:
-        base = get_url(hass, allow_internal=True, prefer_external=True)
+        base = get_url(hass, allow_internal=False, allow_ip=True, prefer_external=True)
     except NoURLAvailableError:
-        LOGGER.debug("Home Assistant has no URL: VOIPZeker call events are polled only")
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="no_external_url",
+            translation_placeholders={"title": entry.title},
+        )
         return
-    webhook_id = webhook.async_generate_id()
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
+    webhook_id = entry.data.get(CONF_WEBHOOK_ID)
+    if webhook_id is None:
+        webhook_id = webhook.async_generate_id()
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook_id}
+        )
+    _register_handler(hass, entry, coordinator, push, webhook_id)
+    url = base + webhook.async_generate_path(webhook_id)
+    if entry.data.get(CONF_WEBHOOK_REGISTERED) == url:
+        return  # the provider already calls this URL
 
-    async def _refresh() -> None:
-        await _async_refresh_status(coordinator)
+    async def _async_register(*_: object) -> None:
+        if entry.data.get(CONF_WEBHOOK_REGISTERED) == url:
+            return
+        try:
+            with coordinator.quota_watch():
+                await push.async_register(coordinator.client, url)
+        except ProviderError as err:
+            LOGGER.info("%s: push not set up yet (%s); trying again later", entry.title, err)
+            return
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_REGISTERED: url}
+        )
+        LOGGER.debug("%s pushes events to Home Assistant's webhook", entry.title)
 
+    await _async_register()
+    entry.async_on_unload(async_track_time_interval(hass, _async_register, REGISTER_RETRY))
+
+
+def _register_handler(
+    hass: HomeAssistant,
+    entry: HostedPbxConfigEntry,
+    coordinator: HostedPbxCoordinator,
+    push: WebhookPush,
+    webhook_id: str,
+) -> None:
     refresher = Debouncer(
         hass,
         LOGGER,
         cooldown=REFRESH_COOLDOWN,
         immediate=True,
-        function=_refresh,
+        function=coordinator.async_refresh_live,
         background=True,
     )
 
     async def _handle(hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
-        params = dict(request.query)
+        fields = dict(request.query)
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
             form = await request.post()
-            params.update({key: value for key, value in form.items() if isinstance(value, str)})
-        event = parse_webhook_event(params, client.webhook_numbers)
+            fields.update({key: value for key, value in form.items() if isinstance(value, str)})
+        event = push.parse(coordinator.client, fields)
         if event is None:
-            LOGGER.debug("Ignored a webhook call that is not a valid VOIPZeker call event")
-            return web.Response(status=200)
-        hass.bus.async_fire(EVENT_CALL, {**event.as_dict(), "config_entry_id": entry.entry_id})
-        entry.async_create_background_task(
-            hass, refresher.async_call(), f"{DOMAIN} webhook status refresh"
-        )
-        return web.Response(status=200)
+            LOGGER.debug("Ignored a webhook call that is not a valid event")
+        elif not coordinator.async_push_seen(event):
+            hass.bus.async_fire(
+                f"{EVENT_PREFIX}_{event.event_type}",
+                {**event.data, "config_entry_id": entry.entry_id},
+            )
+            coordinator.planner_fresh(event.extensions)
+            if event.refresh:
+                entry.async_create_background_task(
+                    hass, refresher.async_call(), f"{DOMAIN} push status refresh"
+                )
+        return web.Response(status=200, text=push.answer)
 
     webhook.async_register(
         hass,
         DOMAIN,
-        f"{entry.title} call events",
+        f"{entry.title} events",
         webhook_id,
         _handle,
         allowed_methods={"GET", "POST"},
@@ -84,35 +134,4 @@ async def async_setup_webhook(hass: HomeAssistant, entry: HostedPbxConfigEntry) 
         webhook.async_unregister(hass, webhook_id)
         refresher.async_shutdown()
 
-    url = base + webhook.async_generate_path(webhook_id)
-    try:
-        await client.async_set_webhook(webhook_template(url))
-    except ProviderError as err:
-        _unregister()
-        LOGGER.warning("Could not set the VOIPZeker webhook, polling only: %s", err)
-        return
     entry.async_on_unload(_unregister)
-    LOGGER.debug("VOIPZeker pushes call events to Home Assistant's webhook")
-
-
-async def _async_refresh_status(coordinator: HostedPbxCoordinator) -> None:
-    """Read every extension's status now, if the budget allows; polling catches up if not."""
-    reads = [
-        read
-        for read in coordinator.client.plan_reads(coordinator.data)
-        if read.kind is ReadKind.LIVE
-    ]
-    if not reads or not coordinator.budget.poll_allowed(sum(read.cost for read in reads)):
-        return
-    data = coordinator.data
-    try:
-        for read in reads:
-            data = await coordinator.client.async_read(read, data)
-    except ProviderError as err:
-        LOGGER.debug("Status read after a call event failed: %s", err)
-        return
-    coordinator.planner.mark(reads)
-    # Only the statuses: anything else may have changed while the read was under way.
-    coordinator.async_set_updated_data(
-        replace(coordinator.data, extension_states=data.extension_states)
-    )

@@ -1,34 +1,36 @@
 """HA-free clients for hosted VoIP providers.
 
-Nothing under this package imports Home Assistant: each client takes an injected
-aiohttp session and speaks one provider's API, returning the typed models in
-``models`` and raising the exceptions in ``errors``.
+Nothing under this package imports Home Assistant or holds its policy: each client takes
+an injected aiohttp session and speaks one provider's API, returning the typed models in
+``models`` and raising the exceptions in ``errors``. The base ``Provider`` only reads;
+what else a provider can do is a separate runtime-checkable protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
-from .models import AccountData, ActionResult, Read, Switch
+from .models import AccountData, ActionResult, Read, StructureLoad, Switch
 
 type RequestGate = Callable[[], None]
 """Called before every HTTP request a client sends; may raise ``QuotaExceeded``."""
 
 
 class Capability(StrEnum):
-    """What a provider's API lets us offer."""
+    """What a provider's reads report (which sensors make sense)."""
 
     EXTENSION_STATUS = "extension_status"
     CALL_DETAILS = "call_details"  # the live call's remote number and duration
+    REGISTRATION = "registration"  # registered / not registered only, with the user agent
     QUEUES = "queues"
-    BALANCE = "balance"
-    SWITCHES = "switches"
-    CLICK_TO_CALL = "click_to_call"
-    SEND_SMS = "send_sms"
-    CALL_HISTORY = "call_history"
+    BALANCE = "balance"  # credit per phone number
+    ACCOUNT_BALANCE = "account_balance"  # one balance for the account
+    CALL_HISTORY = "call_history"  # answered and missed calls today
+    VOICEMAIL = "voicemail"
+    CALL_SESSIONS = "call_sessions"  # the progress of calls the integration placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +39,10 @@ class Quota:
 
     limit: int
     window: float
-    action_reserve: int
 
 
 class Provider(Protocol):
-    """What the Home Assistant layer needs from a provider client."""
+    """What every provider client does: identify the account and read it."""
 
     key: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
@@ -54,7 +55,7 @@ class Provider(Protocol):
     async def async_validate(self) -> None:
         """Check the credentials with one cheap read."""
 
-    async def async_load_structure(self, data: AccountData) -> AccountData:
+    async def async_load_structure(self, data: AccountData) -> StructureLoad:
         """Read what the account holds (extensions, numbers, queues, switches)."""
 
     def plan_reads(self, data: AccountData) -> list[Read]:
@@ -63,8 +64,18 @@ class Provider(Protocol):
     async def async_read(self, read: Read, data: AccountData) -> AccountData:
         """Do one read and return ``data`` updated with its answer."""
 
+
+@runtime_checkable
+class ClickToCall(Protocol):
+    """A provider that can make an extension (or a number) call someone."""
+
     async def async_click_to_call(self, extension_id: str, number: str) -> ActionResult:
         """Let an extension call a number."""
+
+
+@runtime_checkable
+class SendsSms(Protocol):
+    """A provider that sends text messages from the account's numbers."""
 
     async def async_send_sms(
         self, from_number: str, to: str, message: str, sender: str | None
@@ -72,8 +83,33 @@ class Provider(Protocol):
         """Send a text message from one of the account's numbers."""
 
 
-class SwitchProvider(Provider, Protocol):
-    """A provider with switches (Capability.SWITCHES)."""
+@runtime_checkable
+class HasSwitches(Protocol):
+    """A provider with switches the user can flip (Unite switches, DND, indicators)."""
 
     async def async_set_switch(self, switch_id: str, on: bool) -> Switch:
         """Turn a switch on or off; return its state as read back from the provider."""
+
+
+@runtime_checkable
+class HasRoutes(Protocol):
+    """A provider whose phone numbers can be routed to one of ``AccountData.routes``."""
+
+    async def async_set_route(self, number: str, route_id: str) -> str:
+        """Route a number; return the route id read back from the provider."""
+
+
+@runtime_checkable
+class HangsUp(Protocol):
+    """A provider that can end a call in progress."""
+
+    async def async_hang_up(self, source: str) -> ActionResult:
+        """End the active call of an extension or source number."""
+
+
+@runtime_checkable
+class Pushes(Protocol):
+    """A provider that can push events; the HA layer owns the webhook or the socket."""
+
+    def parse_push(self, fields: Mapping[str, str]) -> Mapping[str, str] | None:
+        """A pushed call event as plain fields, or None when it is not one of ours."""

@@ -29,14 +29,17 @@ class CallDirection(StrEnum):
     OUTBOUND = "outbound"
 
 
-class ReadKind(StrEnum):
-    """What a polling read refreshes, in the planner's priority order."""
+class Freshness(StrEnum):
+    """How quickly what a read returns goes stale; the planner's policy follows from it.
 
-    LIVE = "live"
-    QUEUE = "queue"
-    SWITCH = "switch"
-    BALANCE = "balance"
-    STRUCTURE = "structure"
+    Named by how data changes, not by what it is, so a provider's new kind of data
+    picks the tier that fits instead of adding a case to the planner.
+    """
+
+    LIVE = "live"  # changes within seconds: extension status, a call's progress
+    FREQUENT = "frequent"  # changes within minutes: queues, switches, registrations
+    SLOW = "slow"  # changes within hours: credit, counters; at most every 15 minutes
+    STRUCTURE = "structure"  # what the account holds; hourly
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,9 @@ class ExtensionState:
     remote_number: str | None = None
     direction: CallDirection | None = None
     duration: int | None = None
+    # Registration details, where the provider reports them (diagnostic attributes).
+    user_agent: str | None = None
+    server: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,8 @@ class PhoneNumber:
     package: str | None = None
     credit_limit: Decimal | None = None
     credit_available: Decimal | None = None
+    sms_enabled: bool = False
+    route: str | None = None  # id of the route (``routes``) the number uses now
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,7 @@ class SwitchKind(StrEnum):
     SWITCH = "switch"  # VOIPZeker Unite switch
     DO_NOT_DISTURB = "do_not_disturb"  # per extension
     FUNCTION_INDICATOR = "function_indicator"  # VoipCenter
+    CALL_FORWARDING = "call_forwarding"  # per phone number (VoIP.ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,7 @@ class Switch:
     is_on: bool
     kind: SwitchKind = SwitchKind.SWITCH
     extension_id: str | None = None
+    number: str | None = None  # set for per-number switches (call forwarding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,63 @@ class ActionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Balance:
+    """The account's prepaid balance, in the provider's currency."""
+
+    amount: Decimal
+    currency: str
+    spent_today: Decimal | None = None
+    calls_today: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a phone number can send its calls (a route, a forwarding, a sub-account)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """A voicemail box and its message counts."""
+
+    id: str
+    name: str
+    new: int = 0
+    urgent: int = 0
+
+
+class CallStatus(StrEnum):
+    """The progress of a call the integration placed (click-to-call sessions)."""
+
+    IDLE = "idle"
+    SOURCE_RINGING = "source_ringing"
+    SOURCE_CONNECTED = "source_connected"
+    DESTINATION_RINGING = "destination_ringing"
+    CONNECTED = "connected"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    ENDED = "ended"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    WRONG_NUMBER = "wrong_number"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CallSession:
+    """A placed call's progress, keyed by its source (an extension or a number)."""
+
+    source: str
+    status: CallStatus
+    destination: str | None = None
+    code: int | None = None  # the provider's own status code
+    started: datetime | None = None
+    duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountData:
     """Everything known about one account; replaced (never mutated) on each read."""
 
@@ -158,17 +225,37 @@ class AccountData:
     queue_states: Mapping[str, QueueState] = field(default_factory=dict)
     switches: Mapping[str, Switch] = field(default_factory=dict)
     calls_today: tuple[int, int] | None = None  # (missed, answered) inbound calls today
+    balance: Balance | None = None
+    routes: Mapping[str, Route] = field(default_factory=dict)
+    mailboxes: Mapping[str, Mailbox] = field(default_factory=dict)
+    calls: Mapping[str, CallSession] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """One polling read a provider can do, and what it costs in requests."""
+    """One polling read a provider can do, its freshness tier and its cost in requests.
 
-    kind: ReadKind
+    ``name`` says what the read fetches (the provider's own vocabulary); ``extension_id``
+    or ``queue_id`` is set when the read is about one extension or queue, so the user's
+    watch list can apply to it.
+    """
+
+    name: str
     target: str
+    freshness: Freshness
     cost: int = 1
+    extension_id: str | None = None
+    queue_id: str | None = None
 
     @property
     def key(self) -> str:
         """Stable identity of the read for the planner."""
-        return f"{self.kind}:{self.target}"
+        return f"{self.name}:{self.target}"
+
+
+@dataclass(frozen=True, slots=True)
+class StructureLoad:
+    """What a structure load found, and which reads it already covered."""
+
+    data: AccountData
+    covered: tuple[Read, ...] = ()

@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from . import Capability, Quota, RequestGate
-from .errors import AuthError, InvalidRequest, InvalidResponse, ProviderError, QuotaExceeded
+from .errors import (
+    AuthError,
+    ErrorReason,
+    InvalidRequest,
+    InvalidResponse,
+    ProviderError,
+    ProviderUnavailable,
+    QuotaExceeded,
+)
 from .http import DEFAULT_TIMEOUT, HttpTransport, parse_json
 from .models import (
     AccountData,
@@ -28,12 +36,13 @@ from .models import (
     Extension,
     ExtensionState,
     ExtensionStatus,
+    Freshness,
     PhoneNumber,
     Queue,
     QueueCaller,
     QueueState,
     Read,
-    ReadKind,
+    StructureLoad,
 )
 from .phone import dialled_digits, international_digits, is_mobile, parse_number
 
@@ -50,10 +59,17 @@ SMS_ALLOWED = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?:;'\"()-+/&@%#=*_"
 )
 # GSM alphanumeric sender ids are at most 11 characters; numeric ones at most 16 digits.
-SENDER_PATTERN = re.compile(r"^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$")
+# ASCII classes only: ``\d`` would let any Unicode digit through to the provider.
+SENDER_PATTERN = re.compile(r"^(?:[A-Za-z0-9 ]{1,11}|\+?[0-9]{1,16})$")
 
 _AUTH_WORDS = ("auth", "login", "password", "token", "credential", "unauthori", "denied")
 _QUOTA_WORDS = ("wait 5 minutes", "many requests")
+
+
+# The account-wide reads, each one request.
+_NUMBERS = Read("number_list", "numbers", Freshness.SLOW)
+_EXTENSIONS = Read("extension_list", "extensions", Freshness.STRUCTURE)
+_QUEUES = Read("queues_list", "queues", Freshness.STRUCTURE)
 
 
 def token_for(username: str, hour: datetime) -> str:
@@ -151,7 +167,7 @@ def parse_live_call(extension_id: str, rows: list[dict[str, Any]]) -> ExtensionS
     if "unknown" in notice.casefold():
         raise InvalidRequest(
             f"The provider does not know extension {extension_id}",
-            reason="unknown_extension",
+            reason=ErrorReason.UNKNOWN_EXTENSION,
             extension=extension_id,
         )
     calls = [row for row in rows if "state" in row]
@@ -252,13 +268,13 @@ def validate_sms(message: str) -> None:
     if bad:
         raise InvalidRequest(
             "The message contains characters the provider refuses",
-            reason="sms_invalid_characters",
+            reason=ErrorReason.SMS_INVALID_CHARACTERS,
             characters=" ".join(bad),
         )
     if not message or len(message) > SMS_MAX_LENGTH:
         raise InvalidRequest(
             f"The message must be 1 to {SMS_MAX_LENGTH} characters",
-            reason="sms_length",
+            reason=ErrorReason.SMS_LENGTH,
             length=str(len(message)),
             maximum=str(SMS_MAX_LENGTH),
         )
@@ -274,11 +290,9 @@ class VdbClient:
             Capability.CALL_DETAILS,
             Capability.QUEUES,
             Capability.BALANCE,
-            Capability.CLICK_TO_CALL,
-            Capability.SEND_SMS,
         }
     )
-    quota: ClassVar[Quota] = Quota(limit=25, window=300.0, action_reserve=3)
+    quota: ClassVar[Quota] = Quota(limit=25, window=300.0)
 
     def __init__(
         self,
@@ -338,7 +352,10 @@ class VdbClient:
         rows = await self._command(command, **fields)
         status = _status_only(rows)
         if status is not None:
-            raise InvalidRequest(f"The provider refused {command}: {status}", reason="refused")
+            # A refused listing is the provider failing to answer, not the account changing.
+            raise ProviderUnavailable(
+                f"The provider refused {command}: {status}", ErrorReason.REFUSED, status=status
+            )
         return rows
 
     async def async_validate(self) -> None:
@@ -358,8 +375,20 @@ class VdbClient:
         return parse_queues(await self._list("queues_list"))
 
     async def async_queue(self, queue_id: str) -> QueueState:
-        """Queue: the callers waiting."""
-        return parse_queue(queue_id, await self._list("queue", N=queue_id))
+        """Queue: the callers waiting; "unknown queue" means it left the account."""
+        rows = await self._command("queue", N=queue_id)
+        status = _status_only(rows)
+        if status is not None and "unknown" in status.casefold():
+            raise InvalidRequest(
+                f"The provider does not know queue {queue_id}",
+                ErrorReason.UNKNOWN_QUEUE,
+                queue=queue_id,
+            )
+        if status is not None:
+            raise ProviderUnavailable(
+                f"The provider refused queue: {status}", ErrorReason.REFUSED, status=status
+            )
+        return parse_queue(queue_id, rows)
 
     async def async_live_call(self, extension_id: str) -> ExtensionState:
         """live_call; a bare status (no call) is read as idle."""
@@ -374,38 +403,41 @@ class VdbClient:
         """cdr_extension: calls of one extension on a day."""
         return parse_cdr(await self._list("cdr_extension", N=extension_id, D=day.isoformat()))
 
-    async def async_load_structure(self, data: AccountData) -> AccountData:
-        """Extensions, queues and numbers: three requests."""
-        return replace(
+    async def async_load_structure(self, data: AccountData) -> StructureLoad:
+        """Extensions, queues and numbers: three requests, which cover their own reads."""
+        loaded = replace(
             data,
             extensions=await self.async_extensions(),
             queues=await self.async_queues(),
             numbers=await self.async_numbers(),
         )
+        return StructureLoad(loaded, (_EXTENSIONS, _QUEUES, _NUMBERS))
 
     def plan_reads(self, data: AccountData) -> list[Read]:
         """One live_call per extension, one queue read per queue, and the slow lists."""
         return [
-            *(Read(ReadKind.LIVE, extension) for extension in data.extensions),
-            *(Read(ReadKind.QUEUE, queue) for queue in data.queues),
-            Read(ReadKind.BALANCE, "numbers"),
-            Read(ReadKind.STRUCTURE, "extensions"),
-            Read(ReadKind.STRUCTURE, "queues"),
+            *(Read("live_call", ext, Freshness.LIVE, extension_id=ext) for ext in data.extensions),
+            *(Read("queue", queue, Freshness.FREQUENT, queue_id=queue) for queue in data.queues),
+            _NUMBERS,
+            _EXTENSIONS,
+            _QUEUES,
         ]
 
     async def async_read(self, read: Read, data: AccountData) -> AccountData:
         """Do one planned read and fold its answer into ``data``."""
-        if read.kind is ReadKind.LIVE:
+        if read.name == "live_call":
             state = await self.async_live_call(read.target)
             return replace(data, extension_states={**data.extension_states, read.target: state})
-        if read.kind is ReadKind.QUEUE:
+        if read.name == "queue":
             queue = await self.async_queue(read.target)
             return replace(data, queue_states={**data.queue_states, read.target: queue})
-        if read.kind is ReadKind.BALANCE:
+        if read == _NUMBERS:
             return replace(data, numbers=await self.async_numbers())
-        if read.target == "extensions":
+        if read == _EXTENSIONS:
             return replace(data, extensions=await self.async_extensions())
-        return replace(data, queues=await self.async_queues())
+        if read == _QUEUES:
+            return replace(data, queues=await self.async_queues())
+        raise InvalidRequest(f"VdB has no read {read.key}", ErrorReason.UNKNOWN_READ)
 
     async def async_click_to_call(self, extension_id: str, number: str) -> ActionResult:
         """init_call: the extension rings, then calls ``number``."""
@@ -421,12 +453,14 @@ class VdbClient:
         recipient = parse_number(to)
         if not is_mobile(recipient):
             raise InvalidRequest(
-                "Text messages go to mobile numbers", reason="not_mobile", number=to
+                "Text messages go to mobile numbers", reason=ErrorReason.NOT_MOBILE, number=to
             )
         own = international_digits(parse_number(from_number))
         sender_id = (sender or own).strip()
         if not SENDER_PATTERN.match(sender_id):
-            raise InvalidRequest("The sender is not a valid SMS sender", reason="invalid_sender")
+            raise InvalidRequest(
+                "The sender is not a valid SMS sender", reason=ErrorReason.INVALID_SENDER
+            )
         rows = await self._command(
             "send_sms", N=own, F=sender_id, T=dialled_digits(recipient), M=message
         )
@@ -437,10 +471,16 @@ class VdbClient:
         """Success statuses are "call started" and "SMS send"; anything else is a refusal."""
         row = rows[0] if rows else {}
         status = _text(row, "status")
+        if "unknown extension" in status.casefold() and "extension" in details:
+            raise InvalidRequest(
+                f"The provider does not know extension {details['extension']}",
+                ErrorReason.UNKNOWN_EXTENSION,
+                extension=details["extension"],
+            )
         if expected not in status.casefold():
             raise InvalidRequest(
                 f"The provider refused the request: {status or 'no answer'}",
-                reason="refused",
+                reason=ErrorReason.REFUSED,
                 status=status,
             )
         answer = {key: _text(row, key) for key in row if key != "status"}

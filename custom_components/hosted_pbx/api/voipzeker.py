@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import logging
@@ -24,7 +23,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from . import Capability, Quota, RequestGate
-from .errors import AuthError, InvalidRequest, InvalidResponse, QuotaExceeded
+from .errors import (
+    AuthError,
+    ErrorReason,
+    InvalidRequest,
+    InvalidResponse,
+    PermissionDenied,
+    QuotaExceeded,
+)
 from .http import DEFAULT_TIMEOUT, HttpResponse, HttpTransport, parse_json
 from .models import (
     AccountData,
@@ -33,8 +39,9 @@ from .models import (
     Extension,
     ExtensionState,
     ExtensionStatus,
+    Freshness,
     Read,
-    ReadKind,
+    StructureLoad,
     Switch,
     SwitchKind,
 )
@@ -116,17 +123,6 @@ class CallEvent:
     direction: CallDirection
     timestamp: datetime
 
-    def as_dict(self) -> dict[str, str]:
-        """Event data for the Home Assistant bus."""
-        return {
-            "call_id": self.call_id,
-            "from": self.from_number,
-            "to": self.to_number,
-            "direction": self.direction.value,
-            "status": self.status_desc.lower(),
-            "timestamp": self.timestamp.isoformat(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class _ExtensionInfo:
@@ -190,18 +186,30 @@ def _check(response: HttpResponse, secrets: Sequence[str]) -> dict[str, Any]:
     code = _error_code(body)
     if code in RENEW_CODES:
         raise _TokenRejected("VOIPZeker refused the access token")
-    if response.status in (401, 403) or code in AUTH_CODES:
+    if response.status == 401 or code in AUTH_CODES:
         raise AuthError(f"VOIPZeker refused the credentials ({_message(body, secrets)})")
+    if response.status == 403:
+        # The document: 403 is "endpoint for administrators only". A new invitation
+        # cannot fix that, so it is a permission, not an authentication failure.
+        raise PermissionDenied("This VOIPZeker endpoint is for administrators only")
     if response.status in (400, 413):
-        reason = "payload_too_large" if response.status == 413 else "invalid_request"
+        reason = (
+            ErrorReason.PAYLOAD_TOO_LARGE if response.status == 413 else ErrorReason.INVALID_REQUEST
+        )
         raise InvalidRequest(f"VOIPZeker refused the request (HTTP {response.status})", reason)
     if not 200 <= response.status < 300:
         raise InvalidResponse(f"VOIPZeker answered HTTP {response.status}")
     if not isinstance(body, dict) or "status" not in body:
         raise InvalidResponse("VOIPZeker answered JSON without a status")
     if not _truthy(body["status"]):
-        reason = "not_allowed" if code == NOT_ALLOWED_CODE else "refused"
-        raise InvalidRequest(f"VOIPZeker refused the request: {_message(body, secrets)}", reason)
+        message = _message(body, secrets)
+        if code == NOT_ALLOWED_CODE:
+            raise PermissionDenied(
+                f"VOIPZeker does not allow this: {message}", ErrorReason.NOT_ALLOWED
+            )
+        raise InvalidRequest(
+            f"VOIPZeker refused the request: {message}", ErrorReason.REFUSED, status=message
+        )
     return body
 
 
@@ -382,7 +390,9 @@ def normalize_invitation(invitation_id: str) -> str:
     invitation = invitation_id.strip().upper()
     if not INVITATION_PATTERN.fullmatch(invitation):
         raise InvalidRequest(
-            "The invitation id is 6 digits and capital letters", reason="invalid_invitation"
+            "The invitation id is 6 digits and capital letters",
+            ErrorReason.INVALID_INVITATION,
+            field="invitation_id",
         )
     return invitation
 
@@ -421,12 +431,10 @@ class VoipzekerClient:
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.EXTENSION_STATUS,
-            Capability.SWITCHES,
-            Capability.CLICK_TO_CALL,
             Capability.CALL_HISTORY,
         }
     )
-    quota: ClassVar[Quota] = Quota(limit=30, window=60.0, action_reserve=3)
+    quota: ClassVar[Quota] = Quota(limit=30, window=60.0)
 
     def __init__(
         self,
@@ -462,6 +470,15 @@ class VoipzekerClient:
         if self._account_id is None:
             raise RuntimeError("account_id is known after async_validate")
         return self._account_id
+
+    def extensions_for(self, *numbers: str) -> tuple[str, ...]:
+        """The ids of the extensions a pushed event's numbers belong to."""
+        wanted = {number for number in numbers if number}
+        return tuple(
+            extension_id
+            for extension_id, info in self._extensions.items()
+            if wanted & {info.username, info.extno, info.callerid}
+        )
 
     @property
     def webhook_numbers(self) -> set[str]:
@@ -616,11 +633,11 @@ class VoipzekerClient:
             extension_id=extension_id,
         )
 
-    async def async_load_structure(self, data: AccountData) -> AccountData:
-        """Extensions and switches (a request per page), then some DND states.
+    async def async_load_structure(self, data: AccountData) -> StructureLoad:
+        """Extensions and switches, a request per page; DND and counts come from polling.
 
-        Reading every extension's DND would cost a request each; only DND_READS_ON_LOAD are
-        read here, and reading stops quietly when the budget says no. plan_reads covers all.
+        Reading every extension's DND would cost a request each, and setup must stay within
+        the polling share: plan_reads takes them in turn, like the calls-today counts.
         """
         extensions = await self.async_extensions()
         switches: dict[str, Switch] = {
@@ -629,17 +646,8 @@ class VoipzekerClient:
             if switch.kind is SwitchKind.DO_NOT_DISTURB and switch.extension_id in extensions
         }
         switches.update(await self.async_switches())
-        unread = [ext for ext in extensions if DND_PREFIX + ext not in switches]
-        for extension_id in unread[:DND_READS_ON_LOAD]:
-            try:
-                switch = await self.async_dnd(extension_id, extensions[extension_id].name)
-            except QuotaExceeded:
-                break
-            switches[switch.id] = switch
-        calls_today = data.calls_today
-        with contextlib.suppress(QuotaExceeded):  # plan_reads reads them later
-            calls_today = await self.async_calls_today()
-        return replace(data, extensions=extensions, switches=switches, calls_today=calls_today)
+        loaded = replace(data, extensions=extensions, switches=switches)
+        return StructureLoad(loaded, (self._extensions_read(), self._switches_read()))
 
     # --- polling ----------------------------------------------------------------------------
 
@@ -647,25 +655,29 @@ class VoipzekerClient:
         """All statuses in one request, the switch list, a DND state, calls today, extensions."""
         chunks = max(1, math.ceil(len(data.extensions) / STATUS_CHUNK))
         return [
-            Read(ReadKind.LIVE, "all", cost=chunks),
-            Read(ReadKind.SWITCH, "switches", cost=self._switch_pages),
+            Read("statuses", "all", Freshness.LIVE, cost=chunks),
+            self._switches_read(),
             # One read for all DND states, in turn: a read per extension would take most
             # polling slots from the statuses of a large tenant.
-            *([Read(ReadKind.SWITCH, DND_ROTATION)] if data.extensions else []),
-            Read(ReadKind.BALANCE, CALLS_TODAY, cost=2),
-            Read(ReadKind.STRUCTURE, "extensions", cost=self._extension_pages),
+            *([Read("dnd", DND_ROTATION, Freshness.FREQUENT)] if data.extensions else []),
+            Read("cdr", CALLS_TODAY, Freshness.SLOW, cost=2),
+            self._extensions_read(),
         ]
+
+    def _switches_read(self) -> Read:
+        return Read("switches", "switches", Freshness.FREQUENT, cost=self._switch_pages)
+
+    def _extensions_read(self) -> Read:
+        return Read("extensions", "extensions", Freshness.STRUCTURE, cost=self._extension_pages)
 
     async def async_read(self, read: Read, data: AccountData) -> AccountData:
         """Do one planned read and fold its answer into a new ``data``."""
-        if read.kind is ReadKind.LIVE:
+        if read.name == "statuses":
             return replace(data, extension_states=await self.async_statuses(list(data.extensions)))
-        if read.kind is ReadKind.SWITCH and read.target == "switches":
+        if read.name == "switches":
             dnd = {k: s for k, s in data.switches.items() if s.kind is SwitchKind.DO_NOT_DISTURB}
             return replace(data, switches={**dnd, **await self.async_switches()})
-        if read.kind is ReadKind.SWITCH and (
-            read.target == DND_ROTATION or read.target.startswith(DND_PREFIX)
-        ):
+        if read.name == "dnd":
             extension_id = (
                 self._next_dnd(data)
                 if read.target == DND_ROTATION
@@ -674,11 +686,11 @@ class VoipzekerClient:
             extension = data.extensions.get(extension_id)
             switch = await self.async_dnd(extension_id, extension.name if extension else "")
             return replace(data, switches={**data.switches, switch.id: switch})
-        if read.kind is ReadKind.BALANCE and read.target == CALLS_TODAY:
+        if read.name == "cdr":
             return replace(data, calls_today=await self.async_calls_today())
-        if read.kind is ReadKind.STRUCTURE and read.target == "extensions":
+        if read.name == "extensions":
             return self._with_extensions(data, await self.async_extensions())
-        raise InvalidRequest(f"VOIPZeker has no read {read.key}", reason="unknown_read")
+        raise InvalidRequest(f"VOIPZeker has no read {read.key}", reason=ErrorReason.UNKNOWN_READ)
 
     def _next_dnd(self, data: AccountData) -> str:
         """The extension whose DND to read next: never-read ones first, then in turn."""
@@ -728,7 +740,9 @@ class VoipzekerClient:
         info = self._extensions.get(extension_id)
         if info is None or not info.username:
             raise InvalidRequest(
-                "Unknown VOIPZeker extension", reason="unknown_extension", extension=extension_id
+                "Unknown VOIPZeker extension",
+                reason=ErrorReason.UNKNOWN_EXTENSION,
+                extension=extension_id,
             )
         return info.username
 
@@ -743,12 +757,6 @@ class VoipzekerClient:
         body = await self._call("callnumber", {"username": username, "call_number": digits})
         status = _message(body, self._secrets())
         return ActionResult(status, {"extension": username, "number": "+" + digits})
-
-    async def async_send_sms(
-        self, from_number: str, to: str, message: str, sender: str | None
-    ) -> ActionResult:
-        """The Unite API has no text messages."""
-        raise InvalidRequest("VOIPZeker cannot send text messages", reason="not_supported")
 
     async def async_set_switch(self, switch_id: str, on: bool) -> Switch:
         """Turn a Unite switch or an extension's DND on/off; return the state read back."""
@@ -771,7 +779,7 @@ class VoipzekerClient:
         key = self._switch_keys.get(switch_id)
         if not key:
             raise InvalidRequest(
-                "Unknown VOIPZeker switch", reason="unknown_switch", switch=switch_id
+                "Unknown VOIPZeker switch", reason=ErrorReason.UNKNOWN_SWITCH, switch=switch_id
             )
         return key
 
@@ -797,7 +805,7 @@ class VoipzekerClient:
     async def async_set_webhook(self, url_template: str) -> None:
         """setapptemplatesettings: where VOIPZeker pushes call events ("" clears it)."""
         if url_template and not url_template.startswith(("http://", "https://")):
-            raise InvalidRequest("The webhook URL must be http(s)", reason="invalid_url")
+            raise InvalidRequest("The webhook URL must be http(s)", reason=ErrorReason.INVALID_URL)
         await self._call("setapptemplatesettings", {"webhook_url": url_template})
 
 

@@ -1,0 +1,129 @@
+"""Devices: what each one stands for, its identifier, the account device, and stale ones.
+
+A device is identified by the account id, what it stands for and the provider's id of
+it, so the same extension always gets the same device (and automations keep working)
+whatever happens in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+import time
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+
+from .api.models import AccountData
+from .const import DOMAIN, LOGGER
+
+# A device the provider no longer lists is removed only when two structure reads at
+# least this far apart both leave it out: one odd answer never costs a user's settings.
+REMOVE_AFTER = 3600.0
+
+
+class Target(StrEnum):
+    """What a device stands for; part of its identifier."""
+
+    ACCOUNT = "account"
+    EXTENSION = "extension"
+    NUMBER = "number"
+    QUEUE = "queue"
+    MAILBOX = "mailbox"
+
+
+# Device models double as filters of the actions' device selectors (services.yaml), so
+# they stay the same in every language.
+MODELS = {
+    Target.ACCOUNT: "Account",
+    Target.EXTENSION: "Extension",
+    Target.NUMBER: "Phone number",
+    Target.QUEUE: "Queue",
+    Target.MAILBOX: "Voicemail",
+}
+
+
+def device_identifier(account_id: str, target: Target, target_id: str) -> tuple[str, str]:
+    """The device registry identifier; actions parse it back with ``parse_identifier``."""
+    if target is Target.ACCOUNT:
+        return (DOMAIN, account_id)
+    return (DOMAIN, f"{account_id}|{target}|{target_id}")
+
+
+def parse_identifier(identifier: str) -> tuple[str, Target, str] | None:
+    """Account id, target and target id of a device identifier (None for an account)."""
+    parts = identifier.rsplit("|", 2)
+    if len(parts) != 3 or parts[1] not in Target.__members__.values():
+        return None
+    return parts[0], Target(parts[1]), parts[2]
+
+
+def targets(data: AccountData) -> dict[Target, Mapping[str, object]]:
+    """The provider's current ids per kind of device."""
+    return {
+        Target.EXTENSION: data.extensions,
+        Target.NUMBER: data.numbers,
+        Target.QUEUE: data.queues,
+        Target.MAILBOX: data.mailboxes,
+    }
+
+
+@callback
+def async_account_device(
+    hass: HomeAssistant, entry: ConfigEntry, account_id: str, name: str, manufacturer: str
+) -> dr.DeviceEntry:
+    """The account's own device, parent of all others."""
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={device_identifier(account_id, Target.ACCOUNT, account_id)},
+        manufacturer=manufacturer,
+        model=MODELS[Target.ACCOUNT],
+        name=name,
+    )
+
+
+@dataclass
+class StaleDevices:
+    """Removes devices of things that left the account, carefully.
+
+    A device goes only when the provider left it out of two listings at least
+    ``REMOVE_AFTER`` apart, and never because a listing came back empty while devices of
+    that kind exist: an empty answer is more likely a fault than an empty office.
+    """
+
+    account_id: str
+    absent_since: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @callback
+    def async_check(
+        self, hass: HomeAssistant, entry: ConfigEntry, data: AccountData
+    ) -> list[tuple[Target, str]]:
+        """Remove what has been gone long enough; return the removed (target, id)s."""
+        registry = dr.async_get(hass)
+        now = time.time()
+        removed: list[tuple[Target, str]] = []
+        current = targets(data)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            for target, target_id, identifier in self._ours(device.identifiers):
+                if target_id in current[target] or not current[target]:
+                    self.absent_since.pop(identifier, None)
+                    continue
+                first = self.absent_since.setdefault(identifier, now)
+                if now - first >= REMOVE_AFTER:
+                    LOGGER.info("%s %s left the account: removing its device", target, target_id)
+                    registry.async_remove_device(device.id)
+                    self.absent_since.pop(identifier, None)
+                    removed.append((target, target_id))
+        return removed
+
+    def _ours(
+        self, identifiers: Iterable[tuple[str, str]]
+    ) -> Iterable[tuple[Target, str, tuple[str, str]]]:
+        for identifier in identifiers:
+            if identifier[0] != DOMAIN:
+                continue
+            parsed = parse_identifier(identifier[1])
+            if parsed is not None and parsed[0] == self.account_id:
+                yield parsed[1], parsed[2], identifier
