@@ -99,7 +99,10 @@ async def test_first_minute_after_setup_is_not_a_burst(
 ) -> None:
     await run_for(hass, freezer, 60, step=1)
     # Three structure reads, then one read per slot: the share of a minute and no more.
-    assert len(vdb_sim.commands) <= 3 + 60 / loaded_vdb.runtime_data.coordinator.budget.poll_interval + 1
+    assert (
+        len(vdb_sim.commands)
+        <= 3 + 60 / loaded_vdb.runtime_data.coordinator.budget.poll_interval + 1
+    )
 
 
 async def test_quota_answer_stops_polling_until_the_window_passes(

@@ -7,7 +7,6 @@ push, bad answers, and secrets kept out of logs and diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 import json
 import logging
@@ -24,7 +23,7 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.network import get_url
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -34,69 +33,13 @@ from custom_components.hosted_pbx.api.errors import ProviderUnavailable
 from custom_components.hosted_pbx.api.voipzeker import VoipzekerClient
 from custom_components.hosted_pbx.const import CONF_PROVIDER, DOMAIN, EVENT_CALL
 from custom_components.hosted_pbx.diagnostics import async_get_config_entry_diagnostics
-from simulator.common import Fault, SimulatorServer
-from simulator.voipzeker import AMSTERDAM, API_PATH, VoipzekerSimulator
+from simulator.common import Fault
+from simulator.voipzeker import AMSTERDAM, VoipzekerSimulator
 
+from .conftest import LOGIN_TOKEN, TENANT
 from .helpers import advance, device_id, entity_id, run_for
 
-TENANT = "1234"
-LOGIN_TOKEN = "test-login-token-0123456789abcdefghijklmnopqrstuvwxyz"
 TWO_HOURS = 2 * 3600
-
-
-@pytest.fixture
-def zeker_options() -> dict[str, int]:
-    """Size of the simulated tenant; overridden by the quota test."""
-    return {"extensions": 5, "switches": 2}
-
-
-@pytest.fixture
-async def zeker(
-    socket_enabled: None, zeker_options: dict[str, int]
-) -> AsyncIterator[VoipzekerSimulator]:
-    """A VOIPZeker simulator on 127.0.0.1; ``zeker.url`` is its API base."""
-    sim = VoipzekerSimulator(**zeker_options)
-    server = SimulatorServer(sim.app, API_PATH)
-    sim.url = await server.start()  # type: ignore[attr-defined]
-    yield sim
-    await server.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_network_url() -> Iterator[None]:
-    """Home Assistant has no URL unless a test gives it one (the test hass guesses one)."""
-    with patch("custom_components.hosted_pbx.webhook.get_url", side_effect=NoURLAvailableError):
-        yield
-
-
-@pytest.fixture
-def zeker_entry(hass: HomeAssistant, zeker: VoipzekerSimulator) -> MockConfigEntry:
-    """A VOIPZeker entry with a login token the simulator knows (as if provisioned)."""
-    zeker.login_tokens.add(LOGIN_TOKEN)
-    zeker.issued_secrets.append(LOGIN_TOKEN)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"VOIPZeker ({TENANT})",
-        unique_id=TENANT,
-        data={
-            CONF_PROVIDER: "voipzeker",
-            "login_token": LOGIN_TOKEN,
-            CONF_URL: zeker.url,  # type: ignore[attr-defined]
-        },
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-@pytest.fixture
-async def loaded_zeker(
-    hass: HomeAssistant, zeker_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> MockConfigEntry:
-    """The VOIPZeker entry, set up, with a first round of statuses read."""
-    assert await hass.config_entries.async_setup(zeker_entry.entry_id)
-    await hass.async_block_till_done()
-    await run_for(hass, freezer, 10)
-    return zeker_entry
 
 
 def _ext(sim: VoipzekerSimulator, index: int) -> str:

@@ -15,13 +15,12 @@ from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
-from custom_components.hosted_pbx.api import voipzeker
-from custom_components.hosted_pbx.api import ClickToCall, HasSwitches, SendsSms
+from custom_components.hosted_pbx.api import ClickToCall, HasSwitches, SendsSms, voipzeker
 from custom_components.hosted_pbx.api.errors import (
-    PermissionDenied,
     AuthError,
     InvalidRequest,
     InvalidResponse,
+    PermissionDenied,
     ProviderError,
     ProviderUnavailable,
     QuotaExceeded,
@@ -31,8 +30,8 @@ from custom_components.hosted_pbx.api.models import (
     AccountData,
     CallDirection,
     ExtensionStatus,
-    Read,
     Freshness,
+    Read,
     SwitchKind,
 )
 from custom_components.hosted_pbx.api.voipzeker import (
