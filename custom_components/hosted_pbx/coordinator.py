@@ -16,7 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import Provider
+from .api import Closes, Provider
 from .api.errors import (
     AuthError,
     ErrorReason,
@@ -360,8 +360,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self.async_set_updated_data(replace(self.data, extension_states=updated.extension_states))
 
     async def async_shutdown(self) -> None:
-        """Save the quota window so a restart does not burst into it."""
+        """On unload and stop: close what the client holds open, save the quota window."""
         await super().async_shutdown()
+        if isinstance(self.client, Closes):
+            await self.client.async_close()  # e.g. call sessions: nothing leaks
         await self._store.async_save_clean()
 
 

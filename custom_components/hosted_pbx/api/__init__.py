@@ -8,7 +8,7 @@ what else a provider can do is a separate runtime-checkable protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
@@ -108,8 +108,8 @@ class HangsUp(Protocol):
 
 
 @runtime_checkable
-class Pushes(Protocol):
-    """A provider that can push events; the HA layer owns the webhook or the socket."""
+class Closes(Protocol):
+    """A provider that holds something open (call sessions) until it is closed."""
 
-    def parse_push(self, fields: Mapping[str, str]) -> Mapping[str, str] | None:
-        """A pushed call event as plain fields, or None when it is not one of ours."""
+    async def async_close(self) -> None:
+        """End whatever is open; safe to call more than once, never raises."""

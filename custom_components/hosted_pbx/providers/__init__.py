@@ -119,9 +119,10 @@ class ProviderSpec:
 
 
 def _registry() -> dict[str, ProviderSpec]:
-    from . import vdb, voipzeker
+    from . import business_isp, vdb, voipcenter, voipms, voipzeker
 
-    return {spec.key: spec for spec in (vdb.SPEC, voipzeker.SPEC)}
+    specs = (vdb.SPEC, voipcenter.SPEC, voipzeker.SPEC, voipms.SPEC, business_isp.SPEC)
+    return {spec.key: spec for spec in specs}
 
 
 PROVIDERS: dict[str, ProviderSpec] = _registry()

@@ -1,0 +1,68 @@
+"""VoIP.ms: the API username (the portal e-mail) and the API password.
+
+Received text messages are delivered by VoIP.ms to a Home Assistant webhook (the DID's
+SMS URL callback), which must answer ``ok`` or VoIP.ms sends them again every 30 minutes.
+The API has no way to place a call, so click-to-call refuses VoIP.ms devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from ..api import Provider, RequestGate
+from ..api.voipms import DEFAULT_URL, VoipmsClient, parse_sms_callback, sms_callback_url
+from . import CredentialField, FieldType, ProviderSpec, PushEvent, WebhookPush
+
+
+def _client(
+    data: Mapping[str, Any], session: aiohttp.ClientSession, gate: RequestGate | None
+) -> Provider:
+    return VoipmsClient(
+        session,
+        username=str(data["username"]).strip(),
+        api_password=data["api_password"],
+        base_url=data.get("url") or DEFAULT_URL,
+        gate=gate,
+    )
+
+
+async def _register(client: Provider, url: str) -> None:
+    """Point every SMS-enabled number's URL callback at the webhook."""
+    assert isinstance(client, VoipmsClient)
+    for number in (await client.async_dids()).values():
+        if number.sms_enabled:
+            await client.async_set_sms_callback(number.number, sms_callback_url(url))
+
+
+def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
+    sms = parse_sms_callback(fields)
+    if sms is None:
+        return None
+    return PushEvent(
+        event_type="sms_received",
+        data=sms.as_dict(),
+        dedup_key=f"sms|{sms.id}",
+        refresh=False,
+    )
+
+
+SPEC = ProviderSpec(
+    key="voipms",
+    name="VoIP.ms",
+    client=VoipmsClient,
+    create_client=_client,
+    fields=(
+        CredentialField("username", FieldType.EMAIL, identifies=True),
+        CredentialField("api_password", FieldType.PASSWORD, secret=True),
+    ),
+    reauth_fields=("api_password",),
+    reconfigure_fields=("api_password",),
+    default_url=DEFAULT_URL,
+    region="CA",
+    currency="CAD",
+    push=WebhookPush(async_register=_register, parse=_parse, answer="ok"),
+    account_name=lambda account_id: f"VoIP.ms {account_id}",
+)
