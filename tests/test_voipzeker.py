@@ -626,3 +626,52 @@ async def test_429_stops_every_request_until_the_window_clears(
     await run_for(hass, freezer, 30, step=1)
     assert zeker.quota.total > refused_at
     assert zeker.quota.violations == 0
+
+
+async def test_webhook_replays_fire_one_event(
+    hass: HomeAssistant, pushed: Any, zeker: VoipzekerSimulator
+) -> None:
+    events = async_capture_events(hass, EVENT_CALL)
+    for _ in range(30):  # the same call event posted again and again
+        await zeker.fire_webhook(pushed, "GET", callfrom="31612345678", calluniqueid="call-1")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events) == 1
+
+
+async def test_lan_url_is_never_handed_to_the_provider(
+    hass: HomeAssistant, zeker_entry: MockConfigEntry, zeker: VoipzekerSimulator
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    await async_process_ha_core_config(hass, {"internal_url": "http://ha.local:8123"})
+    assert await async_setup_component(hass, "webhook", {})
+    with patch("custom_components.hosted_pbx.webhook.get_url", wraps=get_url):
+        assert await hass.config_entries.async_setup(zeker_entry.entry_id)
+        await hass.async_block_till_done()
+    assert zeker.webhook_url is None
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"no_external_url_{zeker_entry.entry_id}")
+    assert issue is not None
+
+
+async def test_restart_with_a_busy_window_keeps_the_action_reserve(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await run_for(hass, freezer, 50, step=2)  # polling fills its share of the minute
+    assert await hass.config_entries.async_reload(loaded_zeker.entry_id)
+    await hass.async_block_till_done()
+    budget = loaded_zeker.runtime_data.coordinator.budget
+    assert budget.used() <= budget.poll_limit  # setup did not spend the reserve
+    device = device_id(hass, TENANT, "extension", _ext(zeker, 0))
+    # The reserve (3) is whole. A fresh client's first call also logs in and lists the
+    # extensions (3 requests in all), which the reserve covers.
+    for _ in range(1):
+        await hass.services.async_call(
+            DOMAIN,
+            "click_to_call",
+            {"device_id": device, "number": "0612345678"},
+            blocking=True,
+        )
+    assert zeker.quota.violations == 0

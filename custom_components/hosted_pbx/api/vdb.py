@@ -8,7 +8,7 @@ Every command is one form POST carrying the portal username and password plus a 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 import hashlib
 import re
@@ -78,13 +78,19 @@ def token_for(username: str, hour: datetime) -> str:
     return hashlib.md5((stamp + username).encode()).hexdigest()
 
 
-def _neighbour_hour(now: datetime) -> datetime | None:
-    """The adjacent hour worth one retry when ``now`` is close to an hour boundary."""
+def neighbour_hour(now: datetime) -> datetime | None:
+    """The adjacent hour worth one retry when ``now`` is close to an hour boundary.
+
+    Computed from the instant (UTC ± 1 h), not on the wall clock: on the night the
+    clocks go forward, 03:00 minus an hour on the wall clock is 02:00, an hour that
+    does not exist in Amsterdam; the instant an hour earlier is 01:00.
+    """
     into_hour = timedelta(minutes=now.minute, seconds=now.second)
+    instant = now.astimezone(UTC)
     if into_hour < HOUR_BOUNDARY:
-        return now - timedelta(hours=1)
+        return (instant - timedelta(hours=1)).astimezone(PROVIDER_TZ)
     if timedelta(hours=1) - into_hour < HOUR_BOUNDARY:
-        return now + timedelta(hours=1)
+        return (instant + timedelta(hours=1)).astimezone(PROVIDER_TZ)
     return None
 
 
@@ -321,7 +327,7 @@ class VdbClient:
         try:
             return await self._send(command, now, fields)
         except AuthError:
-            neighbour = _neighbour_hour(now)
+            neighbour = neighbour_hour(now)
             if neighbour is None:
                 raise
             return await self._send(command, neighbour, fields)
