@@ -35,9 +35,11 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_test_home_assistant,
 )
 
-from custom_components.hosted_pbx.budget import POLICIES
-from custom_components.hosted_pbx.const import CONF_LOGIN_TOKEN, CONF_PROVIDER, DOMAIN
+from custom_components.hosted_pbx.api.models import Freshness
+from custom_components.hosted_pbx.const import CONF_PROVIDER, DOMAIN
 from custom_components.hosted_pbx.coordinator import HostedPbxCoordinator
+from custom_components.hosted_pbx.planner import POLICIES
+from custom_components.hosted_pbx.providers.voipzeker import CONF_LOGIN_TOKEN
 from simulator.common import QuotaCounter, SimulatorServer
 from simulator.vdb import VdbSimulator
 from simulator.voipzeker import API_PATH as VOIPZEKER_PATH, VoipzekerSimulator
@@ -90,12 +92,12 @@ def _best_live_interval(coordinator: HostedPbxCoordinator) -> float:
     """
     reads = coordinator.client.plan_reads(coordinator.data)
     rate = 1 / coordinator.budget.poll_interval
-    fast = [read for read in reads if POLICIES[read.kind].min_interval == 0]
-    slow = [read for read in reads if POLICIES[read.kind].min_interval > 0]
-    rate -= sum(read.cost / POLICIES[read.kind].min_interval for read in slow)
-    weights = sum(POLICIES[read.kind].weight for read in fast)
-    live = next(read for read in fast if read.kind == "live")
-    share = POLICIES[live.kind].weight / weights
+    fast = [read for read in reads if POLICIES[read.freshness].min_interval == 0]
+    slow = [read for read in reads if POLICIES[read.freshness].min_interval > 0]
+    rate -= sum(read.cost / POLICIES[read.freshness].min_interval for read in slow)
+    weights = sum(POLICIES[read.freshness].weight for read in fast)
+    live = next(read for read in fast if read.freshness is Freshness.LIVE)
+    share = POLICIES[live.freshness].weight / weights
     return live.cost / (rate * share)
 
 
@@ -106,7 +108,7 @@ def _record_marks(coordinator: HostedPbxCoordinator, log: MarkLog) -> None:
         reads = list(reads)
         now = coordinator.budget._clock()  # noqa: SLF001 - the benchmark reads the same clock
         for read in reads:
-            log.times[read.key].append(now)
+            log.times[f"{read.freshness}|{read.key}"].append(now)
         original(reads)
 
     coordinator.planner.mark = mark  # type: ignore[method-assign]
@@ -238,7 +240,7 @@ def _result(
     intervals = [
         later - earlier
         for key, times in log.times.items()
-        if key.startswith("live:")
+        if key.startswith(f"{Freshness.LIVE}|")
         for earlier, later in pairwise(times)
     ]
     return Result(

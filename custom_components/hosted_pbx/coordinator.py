@@ -192,6 +192,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             self.planner.forget(self._structure_reads(data))
             return data
         except UpdateFailed as err:
+            if isinstance(err.__cause__, BudgetExhausted):
+                # Our own budget said "wait" mid-read (a token renewal cost one more):
+                # not a fault of the provider, so the entities stay as they are.
+                return data
             if isinstance(err.__cause__, PermissionDenied) and read.freshness is not (
                 Freshness.STRUCTURE
             ):

@@ -350,6 +350,22 @@ def endpoint(url: str, page: str) -> str:
     return text.rstrip("/") + "/" + page
 
 
+def sms_endpoint(url: str | None) -> str:
+    """The SMS page that goes with a Connect Call address.
+
+    The provider's own address has its SMS API on another host (``DEFAULT_SMS_URL``).
+    [Q] Another address (a reseller's, a test server) is taken to serve ``sendsms.ashx``
+    beside ``connectcall.aspx``: the credentials then never go to a host the user did
+    not give.
+    """
+    text = (url or "").strip()
+    if not text or text == DEFAULT_URL:
+        return DEFAULT_SMS_URL
+    if text.casefold().endswith((".aspx", ".ashx")):
+        text = text.rsplit("/", 1)[0]
+    return endpoint(text, SMS_PAGE)
+
+
 def _check_http(status: int) -> None:
     """HTTP statuses the document never mentions, mapped conservatively (5xx: transport)."""
     if status in (401, 403):
@@ -481,11 +497,17 @@ class BusinessIspClient:
             raise InvalidRequest(
                 "Enter the Business-ISP login and password", ErrorReason.INVALID_REQUEST
             )
+        # Number errors name the form's field, so the flow shows them there.
         if not self._sources:
             raise InvalidRequest(
-                "Enter at least one of the account's numbers", ErrorReason.INVALID_NUMBER
+                "Enter at least one of the account's numbers",
+                ErrorReason.INVALID_NUMBER,
+                field="numbers",
             )
-        self._source_numbers()
+        try:
+            self._source_numbers()
+        except InvalidRequest as err:
+            raise InvalidRequest(str(err), err.reason, **err.details, field="numbers") from err
 
     async def async_load_structure(self, data: AccountData) -> StructureLoad:
         """The configured sources are the account's numbers; nothing is sent."""
@@ -494,8 +516,19 @@ class BusinessIspClient:
         return StructureLoad(loaded, ())
 
     def plan_reads(self, data: AccountData) -> list[Read]:
-        """A live status read per source with a call in progress; nothing otherwise."""
-        return [Read(STATUS_READ, source, Freshness.LIVE) for source in self._sessions]
+        """A live status read per source with a call in progress; nothing otherwise.
+
+        A call that changed without a poll (hung up, or ended by a new call) gets one
+        more read that sends nothing (cost 0): it only reports the last known state, so
+        ``data.calls`` never keeps showing a call that is over.
+        """
+        reads = [Read(STATUS_READ, source, Freshness.LIVE) for source in self._sessions]
+        reads.extend(
+            Read(STATUS_READ, source, Freshness.LIVE, cost=0)
+            for source, call in self._calls.items()
+            if source not in self._sessions and data.calls.get(source) != call
+        )
+        return reads
 
     async def async_read(self, read: Read, data: AccountData) -> AccountData:
         """Poll a call's status and fold it into ``data.calls``."""
@@ -798,5 +831,6 @@ __all__ = [
     "parse_answer",
     "parse_sms_answer",
     "raise_for_code",
+    "sms_endpoint",
     "validate_sms",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from ..api import Provider, RequestGate
-from ..api.business_isp import DEFAULT_URL, BusinessIspClient
+from ..api.business_isp import DEFAULT_URL, BusinessIspClient, sms_endpoint
 from ..devices import Target
 from . import CredentialField, FieldType, ProviderSpec
 
@@ -36,6 +36,7 @@ def _client(
         password=data["password"],
         sources=numbers(data["numbers"]),
         base_url=data.get("url") or DEFAULT_URL,
+        sms_url=sms_endpoint(data.get("url")),
         gate=gate,
     )
 

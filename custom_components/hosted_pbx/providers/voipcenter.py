@@ -35,7 +35,14 @@ def _client(
 async def _exchange(
     data: dict[str, Any], _session: aiohttp.ClientSession, _gate: RequestGate | None
 ) -> None:
-    """Keep only the hash of a newly typed password (no request)."""
+    """Keep only the hash of a newly typed password (no request); trim the typed ids.
+
+    Trimmed here, the entry's title and data show the customer number as the client
+    uses it (the account id), not with the spaces a paste brought along.
+    """
+    for key in ("api_id", "api_key", "customer_number"):
+        if isinstance(data.get(key), str):
+            data[key] = data[key].strip()
     if "password" in data:
         data[CONF_PASSWORD_HASH] = hash_password(str(data.pop("password")))
 
@@ -46,7 +53,9 @@ SPEC = ProviderSpec(
     client=VoipcenterClient,
     create_client=_client,
     fields=(
-        CredentialField("api_id", identifies=True),
+        # The customer number is the account (the entry's unique id): it names the entry
+        # and finds a duplicate, whichever API user of the customer is typed.
+        CredentialField("api_id"),
         CredentialField("api_key", FieldType.PASSWORD, secret=True),
         CredentialField("customer_number", identifies=True),
         CredentialField("password", FieldType.PASSWORD, secret=True),
