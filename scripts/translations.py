@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     target = INTEGRATION / "translations" / "en.json"
     if "--check" in argv:
         if target.read_text(encoding="utf-8") != generated():
-            print("translations/en.json is out of date: run python scripts/translations.py")  # noqa: T201
+            print("translations/en.json is out of date: run python scripts/translations.py")
             return 1
         return 0
     target.write_text(generated(), encoding="utf-8")

@@ -22,7 +22,7 @@ def _url(url: str) -> dict[str, dict[str, str]]:
 async def _vdb_form(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["vdb", "voipzeker"]
+    assert result["menu_options"] == ["vdb", "voipcenter", "voipzeker", "voipms", "business_isp"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "vdb"}
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -45,6 +45,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     store.budget = budget
     client = spec.create_client(entry.data, async_get_clientsession(hass), budget.gate)
     coordinator = HostedPbxCoordinator(hass, entry, spec, client, budget, store)
+
+    async def _async_stop(_event: Event) -> None:
+        # Stopping Home Assistant does not unload entries: close sessions, save the window.
+        await coordinator.async_shutdown()
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     await coordinator.async_config_entry_first_refresh()
     account = async_account_device(
         hass, entry, coordinator.account_id, coordinator.account_name, spec.name

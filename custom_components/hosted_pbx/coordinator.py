@@ -196,10 +196,14 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 # Our own budget said "wait" mid-read (a token renewal cost one more):
                 # not a fault of the provider, so the entities stay as they are.
                 return data
-            if isinstance(err.__cause__, PermissionDenied) and read.freshness is not (
-                Freshness.STRUCTURE
+            cause = err.__cause__
+            if (
+                isinstance(cause, PermissionDenied)
+                # An address allow-list is the whole account's, and passes: keep reading.
+                and cause.reason is not ErrorReason.IP_NOT_ALLOWED
+                and read.freshness is not Freshness.STRUCTURE
             ):
-                self._disable_read(read, err.__cause__)
+                self._disable_read(read, cause)
                 return data
             raise
         self.planner.mark([read])
@@ -293,6 +297,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         except QuotaExceeded as err:
             if not isinstance(err, BudgetExhausted):
                 self.provider_refused(err)
+            raise
+        except AuthError:
+            # Some providers (Business-ISP) can only find out here that the password changed.
+            self.config_entry.async_start_reauth(self.hass)
             raise
 
     @callback

@@ -24,6 +24,7 @@ TO_REDACT = {
     "from_number",
     "to_number",
     "destination",
+    "source",
     "callers",
     "user_agent",
     "server",

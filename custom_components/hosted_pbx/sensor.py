@@ -34,7 +34,8 @@ class HostedPbxSensorDescription(SensorEntityDescription):
     """A sensor of one extension, queue, number or the account."""
 
     target: Target
-    capability: Capability | None = None
+    # Any one of these among the provider's capabilities (none: every provider).
+    capabilities: frozenset[Capability] = frozenset()
     value_fn: Callable[[AccountData, str], SensorValue]
     exists_fn: Callable[[AccountData, str], bool] = lambda _data, _target: True
 
@@ -63,7 +64,8 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="extension_status",
         translation_key="extension_status",
         target=Target.EXTENSION,
-        capability=Capability.EXTENSION_STATUS,
+        # Registration-only providers report idle/offline: the same sensor.
+        capabilities=frozenset({Capability.EXTENSION_STATUS, Capability.REGISTRATION}),
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in ExtensionStatus],
         value_fn=_status,
@@ -72,14 +74,14 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="call_remote_number",
         translation_key="call_remote_number",
         target=Target.EXTENSION,
-        capability=Capability.CALL_DETAILS,
+        capabilities=frozenset({Capability.CALL_DETAILS}),
         value_fn=lambda data, ext: _call(data, ext)[0],
     ),
     HostedPbxSensorDescription(
         key="call_direction",
         translation_key="call_direction",
         target=Target.EXTENSION,
-        capability=Capability.EXTENSION_STATUS,
+        capabilities=frozenset({Capability.EXTENSION_STATUS}),
         device_class=SensorDeviceClass.ENUM,
         options=[direction.value for direction in CallDirection],
         value_fn=lambda data, ext: (direction := _call(data, ext)[1]) and direction.value,
@@ -88,7 +90,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="call_duration",
         translation_key="call_duration",
         target=Target.EXTENSION,
-        capability=Capability.CALL_DETAILS,
+        capabilities=frozenset({Capability.CALL_DETAILS}),
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         # Whole seconds: newer releases would otherwise infer two decimals.
@@ -99,7 +101,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="queue_calls_waiting",
         translation_key="queue_calls_waiting",
         target=Target.QUEUE,
-        capability=Capability.QUEUES,
+        capabilities=frozenset({Capability.QUEUES}),
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda data, queue: _queue_value(data, queue, longest=False),
     ),
@@ -107,7 +109,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="queue_longest_wait",
         translation_key="queue_longest_wait",
         target=Target.QUEUE,
-        capability=Capability.QUEUES,
+        capabilities=frozenset({Capability.QUEUES}),
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=0,
@@ -118,7 +120,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="credit_available",
         translation_key="credit_available",
         target=Target.NUMBER,
-        capability=Capability.BALANCE,
+        capabilities=frozenset({Capability.BALANCE}),
         device_class=SensorDeviceClass.MONETARY,
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
@@ -129,7 +131,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="credit_limit",
         translation_key="credit_limit",
         target=Target.NUMBER,
-        capability=Capability.BALANCE,
+        capabilities=frozenset({Capability.BALANCE}),
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
         value_fn=lambda data, number: data.numbers[number].credit_limit,
@@ -139,7 +141,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="calls_missed_today",
         translation_key="calls_missed_today",
         target=Target.ACCOUNT,
-        capability=Capability.CALL_HISTORY,
+        capabilities=frozenset({Capability.CALL_HISTORY}),
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda data, _account: data.calls_today and data.calls_today[0],
     ),
@@ -147,7 +149,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="calls_answered_today",
         translation_key="calls_answered_today",
         target=Target.ACCOUNT,
-        capability=Capability.CALL_HISTORY,
+        capabilities=frozenset({Capability.CALL_HISTORY}),
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda data, _account: data.calls_today and data.calls_today[1],
     ),
@@ -155,7 +157,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="balance",
         translation_key="balance",
         target=Target.ACCOUNT,
-        capability=Capability.ACCOUNT_BALANCE,
+        capabilities=frozenset({Capability.ACCOUNT_BALANCE}),
         device_class=SensorDeviceClass.MONETARY,
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
@@ -165,7 +167,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="spent_today",
         translation_key="spent_today",
         target=Target.ACCOUNT,
-        capability=Capability.ACCOUNT_BALANCE,
+        capabilities=frozenset({Capability.ACCOUNT_BALANCE}),
         device_class=SensorDeviceClass.MONETARY,
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
@@ -175,7 +177,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="voicemail_new",
         translation_key="voicemail_new",
         target=Target.MAILBOX,
-        capability=Capability.VOICEMAIL,
+        capabilities=frozenset({Capability.VOICEMAIL}),
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda data, box: data.mailboxes[box].new,
     ),
@@ -183,7 +185,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="voicemail_urgent",
         translation_key="voicemail_urgent",
         target=Target.MAILBOX,
-        capability=Capability.VOICEMAIL,
+        capabilities=frozenset({Capability.VOICEMAIL}),
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda data, box: data.mailboxes[box].urgent,
     ),
@@ -191,7 +193,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="user_agent",
         translation_key="user_agent",
         target=Target.EXTENSION,
-        capability=Capability.REGISTRATION,
+        capabilities=frozenset({Capability.REGISTRATION}),
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data, ext: (
             state.user_agent if (state := data.extension_states.get(ext)) else None
@@ -201,7 +203,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="call_status",
         translation_key="call_status",
         target=Target.NUMBER,
-        capability=Capability.CALL_SESSIONS,
+        capabilities=frozenset({Capability.CALL_SESSIONS}),
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in CallStatus],
         value_fn=lambda data, number: ((call := data.calls.get(number)) and call.status.value)
@@ -211,7 +213,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         key="session_duration",
         translation_key="call_duration",
         target=Target.NUMBER,
-        capability=Capability.CALL_SESSIONS,
+        capabilities=frozenset({Capability.CALL_SESSIONS}),
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=0,
@@ -279,7 +281,7 @@ def _new_sensors(coordinator: HostedPbxCoordinator, known: set[str]) -> list[Sen
     capabilities = coordinator.client.capabilities
     entities: list[SensorEntity] = []
     for description in SENSORS:
-        if description.capability and description.capability not in capabilities:
+        if description.capabilities and not description.capabilities & capabilities:
             continue
         if description.target is Target.ACCOUNT:
             ids: Iterable[str] = [coordinator.account_id]

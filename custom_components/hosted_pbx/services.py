@@ -67,18 +67,30 @@ def _resolve(
             ),
             None,
         )
-    error = f"not_{wanted or Target.EXTENSION}_device"
     if found is None:
-        raise _validation_error(error, device_id=device_id)
+        raise _validation_error(
+            f"not_{wanted or _account_call_source(hass, device)}_device", device_id=device_id
+        )
     account_id, target, target_id = found
     entry: HostedPbxConfigEntry | None = hass.config_entries.async_entry_for_domain_unique_id(
         DOMAIN, account_id
     )
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         raise _validation_error("entry_not_loaded")
-    if target is not (wanted or entry.runtime_data.coordinator.spec.call_source):
-        raise _validation_error(error, device_id=device_id)
+    expected = wanted or entry.runtime_data.coordinator.spec.call_source
+    if target is not expected:
+        raise _validation_error(f"not_{expected}_device", device_id=device_id)
     return entry, target_id
+
+
+def _account_call_source(hass: HomeAssistant, device: dr.DeviceEntry | None) -> Target:
+    """For an account device, the kind of device its provider calls from."""
+    for domain, identifier in device.identifiers if device else ():
+        entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, identifier)
+        if domain == DOMAIN and entry is not None and entry.state is ConfigEntryState.LOADED:
+            source: Target = entry.runtime_data.coordinator.spec.call_source
+            return source
+    return Target.EXTENSION
 
 
 def _not_supported(entry: HostedPbxConfigEntry, action: str) -> ServiceValidationError:

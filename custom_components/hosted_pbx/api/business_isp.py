@@ -452,6 +452,8 @@ class BusinessIspClient:
         self._locks: dict[str, asyncio.Lock] = {}
         # Session ids whose ``end`` failed (provider unreachable); async_close tries again.
         self._orphans: list[str] = []
+        # Sources whose call changed outside polling: one read (sending nothing) reports it.
+        self._unreported: set[str] = set()
 
     def __repr__(self) -> str:
         """Name the account only: never the password or a session id."""
@@ -518,15 +520,15 @@ class BusinessIspClient:
     def plan_reads(self, data: AccountData) -> list[Read]:
         """A live status read per source with a call in progress; nothing otherwise.
 
-        A call that changed without a poll (hung up, or ended by a new call) gets one
-        more read that sends nothing (cost 0): it only reports the last known state, so
+        A call that changed outside polling (hung up, its session ended) gets one more
+        read that sends nothing (cost 0): it reports the last known state, so
         ``data.calls`` never keeps showing a call that is over.
         """
         reads = [Read(STATUS_READ, source, Freshness.LIVE) for source in self._sessions]
         reads.extend(
             Read(STATUS_READ, source, Freshness.LIVE, cost=0)
-            for source, call in self._calls.items()
-            if source not in self._sessions and data.calls.get(source) != call
+            for source in sorted(self._unreported)
+            if source not in self._sessions
         )
         return reads
 
@@ -535,6 +537,7 @@ class BusinessIspClient:
         if read.name != STATUS_READ:
             raise InvalidRequest(f"Business-ISP has no read {read.key}", ErrorReason.UNKNOWN_READ)
         call = await self.async_call_status(read.target)
+        self._unreported.discard(call.source)
         return replace(data, calls={**data.calls, call.source: call})
 
     # --- requests ---------------------------------------------------------------------------
@@ -665,6 +668,7 @@ class BusinessIspClient:
             if session.status is CallStatus.ENDED:
                 # Hung up, but the next call failed: the session carries nothing any more.
                 await self._end(source, session)
+                self._unreported.add(source)
             raise
         return session.token
 
@@ -684,6 +688,7 @@ class BusinessIspClient:
             except _SessionGone as err:
                 self._sessions.pop(key, None)
                 self._calls[key] = CallSession(key, CallStatus.IDLE, session.destination)
+                self._unreported.add(key)
                 raise InvalidRequest(
                     "No call placed by the integration is active on this number",
                     ErrorReason.NO_ACTIVE_CALL,
@@ -694,6 +699,7 @@ class BusinessIspClient:
             session.status = CallStatus.ENDED
             self._freeze_duration(session)
             await self._end(key, session)
+            self._unreported.add(key)
         return ActionResult(RESPONSE_CODES[code], {"source": key})
 
     async def async_call_status(self, source: str) -> CallSession:
@@ -764,6 +770,7 @@ class BusinessIspClient:
             session = self._sessions.get(key)
             if session is not None:
                 await self._end(key, session)
+                self._unreported.add(key)
 
     async def async_close(self) -> None:
         """End every open session; safe at unload and at Home Assistant's stop.

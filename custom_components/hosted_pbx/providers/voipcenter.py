@@ -67,5 +67,7 @@ SPEC = ProviderSpec(
     currency="EUR",
     exchange=_exchange,
     stored_secrets=frozenset({CONF_PASSWORD_HASH, "api_key"}),
+    # Who the account is: diagnostics redact the unique id and title, so these too.
+    redact=frozenset({"api_id", "customer_number"}),
     account_name=lambda account_id: f"VoipCenter {account_id}",
 )

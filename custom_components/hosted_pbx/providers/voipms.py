@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from ..api import Provider, RequestGate
-from ..api.voipms import DEFAULT_URL, VoipmsClient, parse_sms_callback, sms_callback_url
+from ..api.voipms import DEFAULT_URL, VoipmsClient, parse_sms_callback
 from . import CredentialField, FieldType, ProviderSpec, PushEvent, WebhookPush
 
 
@@ -30,11 +30,14 @@ def _client(
 
 
 async def _register(client: Provider, url: str) -> None:
-    """Point every SMS-enabled number's URL callback at the webhook."""
+    """Point every SMS-enabled number's URL callback at the webhook.
+
+    ``async_set_sms_callback`` adds the placeholders (``sms_callback_url``) itself.
+    """
     assert isinstance(client, VoipmsClient)
     for number in (await client.async_dids()).values():
         if number.sms_enabled:
-            await client.async_set_sms_callback(number.number, sms_callback_url(url))
+            await client.async_set_sms_callback(number.number, url)
 
 
 def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
