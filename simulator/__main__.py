@@ -1,7 +1,10 @@
-"""Run the simulators for a live demo: ``python -m simulator [--port-base N]``.
+"""Run the simulators for a live demo: ``python -m simulator [--port-base N] [--records]``.
 
 Prints one line of JSON, ``{"<provider>": {"url": ..., <credentials>}}``, for the developer
-script to read, then serves until SIGINT or SIGTERM.
+script to read, then serves until SIGINT or SIGTERM. With ``--records`` the line also has
+``"_records": {"url": ...}``: a loopback-only endpoint that answers ``GET`` with what every
+simulator recorded (``{"<provider>": {"actions": [...], "calls": [...], ...}}``), so a
+smoke run can check that an action really reached the provider.
 """
 
 from __future__ import annotations
@@ -9,14 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable, Coroutine
+import inspect
 import json
 import signal
 from typing import Any, NamedTuple
 
 import aiohttp
+from aiohttp import web
 
+from .business_isp import API_PATH as BUSINESS_ISP_PATH, BusinessIspSimulator
 from .common import SimulatorServer
 from .vdb import VdbSimulator
+from .voipcenter import API_PATH as VOIPCENTER_PATH, VoipcenterSimulator
+from .voipms import API_PATH as VOIPMS_PATH, build_demo as build_voipms_demo
 from .voipzeker import API_PATH as VOIPZEKER_PATH, VoipzekerSimulator, build_demo
 
 
@@ -27,12 +35,28 @@ class Simulated(NamedTuple):
     server: SimulatorServer
     info: dict[str, str]  # printed beside the URL: credentials and the like
     activity: Coroutine[Any, Any, None]
+    # The actions of the integration this provider supports (the smoke run calls them).
+    actions: tuple[str, ...] = ()
+    # The simulator object whose records (``RECORDS``) the records endpoint serves; None:
+    # the object behind the app's handlers.
+    source: object | None = None
+
+
+# Attributes in which simulators keep what they were asked to do (never credentials).
+RECORDS = ("calls", "sms_sent", "received", "commands")
 
 
 def _vdb() -> Simulated:
     sim = VdbSimulator(extensions=4, queues=2, numbers=2)
     info = {"username": sim.username, "password": sim.password}
-    return Simulated("vdb", SimulatorServer(sim.app, "/API/"), info, sim.run_activity())
+    return Simulated(
+        "vdb",
+        SimulatorServer(sim.app, "/API/"),
+        info,
+        sim.run_activity(),
+        actions=("click_to_call", "send_sms"),
+        source=sim,
+    )
 
 
 async def _push_activity(sim: VoipzekerSimulator) -> None:
@@ -46,32 +70,125 @@ def _voipzeker() -> Simulated:
     # Exactly the config flow's fields (the URL is added by ``serve``).
     info = {"invitation_id": demo["invitation_id"]}
     return Simulated(
-        "voipzeker", SimulatorServer(sim.app, VOIPZEKER_PATH), info, _push_activity(sim)
+        "voipzeker",
+        SimulatorServer(sim.app, VOIPZEKER_PATH),
+        info,
+        _push_activity(sim),
+        actions=("click_to_call",),
+        source=sim,
+    )
+
+
+def _voipcenter() -> Simulated:
+    sim = VoipcenterSimulator()
+    info = {
+        "api_id": sim.api_id,
+        "api_key": sim.api_key,
+        "customer_number": sim.customer_number,
+        "password": sim.password,
+    }
+    return Simulated(
+        "voipcenter",
+        SimulatorServer(sim.app, VOIPCENTER_PATH),
+        info,
+        sim.run_activity(),
+        actions=("click_to_call",),
+        source=sim,
+    )
+
+
+def _voipms() -> Simulated:
+    sim = build_voipms_demo()
+    info = {"username": sim.username, "api_password": sim.api_password}
+    return Simulated(
+        "voipms",
+        SimulatorServer(sim.app, VOIPMS_PATH),
+        info,
+        sim.run_activity(),
+        actions=("send_sms",),
+        source=sim,
+    )
+
+
+async def _quiet() -> None:
+    """Business-ISP has nothing going on until Home Assistant places a call."""
+    await asyncio.Event().wait()
+
+
+def _business_isp() -> Simulated:
+    sim = BusinessIspSimulator()
+    info = {"username": sim.username, "password": sim.password, "numbers": "\n".join(sim.numbers)}
+    return Simulated(
+        "business_isp",
+        SimulatorServer(sim.app, BUSINESS_ISP_PATH),
+        info,
+        _quiet(),
+        actions=("send_sms",),
+        source=sim,
     )
 
 
 # Add a provider by appending its builder; with a port base, it listens on base + its index.
-BUILDERS: list[Callable[[], Simulated]] = [_vdb, _voipzeker]
+BUILDERS: list[Callable[[], Simulated]] = [_vdb, _voipcenter, _voipzeker, _voipms, _business_isp]
 
 
-async def serve(port_base: int = 0) -> None:
+def _source(sim: Simulated) -> object | None:
+    """The simulator object: given, or the owner of the app's bound handlers."""
+    if sim.source is not None:
+        return sim.source
+    for route in sim.server.app.router.routes():
+        if inspect.ismethod(route.handler):
+            return route.handler.__self__
+    return None
+
+
+def records(simulated: list[Simulated]) -> dict[str, dict[str, Any]]:
+    """What every simulator was asked to do, as JSON-ready data."""
+    result: dict[str, dict[str, Any]] = {}
+    for sim in simulated:
+        source = _source(sim)
+        kept: dict[str, Any] = {"actions": list(sim.actions)}
+        for name in RECORDS:
+            value = getattr(source, name, None)
+            if isinstance(value, list):
+                kept[name] = json.loads(json.dumps(value, default=str))
+        result[sim.key] = kept
+    return result
+
+
+def records_app(simulated: list[Simulated]) -> web.Application:
+    """``GET /records``: the simulators' records (loopback only, read only)."""
+
+    async def handle(_request: web.Request) -> web.Response:
+        return web.json_response(records(simulated))
+
+    app = web.Application()
+    app.router.add_get("/records", handle)
+    return app
+
+
+async def serve(port_base: int = 0, *, with_records: bool = False) -> None:
     """Start every simulator, print where they are, and serve until told to stop."""
     simulated = [build() for build in BUILDERS]
     # Tasks first, so every activity coroutine is awaited even if a server fails to start.
     tasks = [asyncio.create_task(sim.activity) for sim in simulated]
+    servers = [sim.server for sim in simulated]
     try:
         shown: dict[str, dict[str, str]] = {}
         for index, sim in enumerate(simulated):
             url = await sim.server.start(port_base + index if port_base else 0)
             shown[sim.key] = {"url": url, **sim.info}
+        if with_records:
+            servers.append(SimulatorServer(records_app(simulated), "/records"))
+            shown["_records"] = {"url": await servers[-1].start(0)}
         print(json.dumps(shown), flush=True)
         await _until_stopped(tasks)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for sim in simulated:
-            await sim.server.stop()
+        for server in servers:
+            await server.stop()
 
 
 async def _until_stopped(tasks: list[asyncio.Task[None]]) -> None:
@@ -98,8 +215,13 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="first port to listen on, one per simulator (default 0: ephemeral ports)",
     )
+    parser.add_argument(
+        "--records",
+        action="store_true",
+        help='also serve what the simulators recorded; its URL is printed under "_records"',
+    )
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.port_base))
+    asyncio.run(serve(args.port_base, with_records=args.records))
 
 
 if __name__ == "__main__":

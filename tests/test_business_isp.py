@@ -31,7 +31,7 @@ from custom_components.hosted_pbx.diagnostics import async_get_config_entry_diag
 from simulator.business_isp import API_PATH, BusinessIspSimulator, XmlFault
 from simulator.common import Fault, SimulatorServer
 
-from .helpers import advance, device_id, entity_id, run_for
+from .helpers import advance, device_id, entity_id, find_device, run_for
 
 SOURCES = "020 123 4567\n+31 20 123 4568"  # as a user types them, one per line
 SOURCE = "31201234567"  # the numbers' keys: international digits
@@ -445,7 +445,7 @@ async def test_an_invalid_callee_is_refused_before_sending(
 async def test_calls_are_placed_from_number_devices_only(
     hass: HomeAssistant, bisp: BusinessIspSimulator, bisp_entry: ConfigEntry, account: str
 ) -> None:
-    account_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, account)})
+    account_device = dr.async_get(hass).async_get(find_device(hass, (DOMAIN, account)))
     assert account_device is not None
     with pytest.raises(ServiceValidationError):
         await _action(hass, "click_to_call", {"device_id": account_device.id, "number": CALLEE})
@@ -457,7 +457,7 @@ async def test_calls_are_placed_from_number_devices_only(
 async def test_the_error_names_a_number_device(
     hass: HomeAssistant, bisp: BusinessIspSimulator, bisp_entry: ConfigEntry, account: str
 ) -> None:
-    account_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, account)})
+    account_device = dr.async_get(hass).async_get(find_device(hass, (DOMAIN, account)))
     assert account_device is not None
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "click_to_call", {"device_id": account_device.id, "number": CALLEE})

@@ -35,15 +35,26 @@ ENTRY_FIELDS = (
 )
 
 
+def _plain(value: Any) -> Any:
+    """Enum keys and values as their strings: releases differ in which they store."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def _entities(hass: HomeAssistant, registry: er.EntityRegistry, entry_id: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for entry in sorted(er.async_entries_for_config_entry(registry, entry_id), key=str):
         state = hass.states.get(entry.entity_id)
         found[entry.entity_id] = {
-            "entry": {field: getattr(entry, field, None) for field in ENTRY_FIELDS},
+            "entry": {field: _plain(getattr(entry, field, None)) for field in ENTRY_FIELDS},
             "state": None
             if state is None
-            else {"state": state.state, "attributes": dict(state.attributes)},
+            else {"state": state.state, "attributes": _plain(dict(state.attributes))},
         }
     return dict(sorted(found.items()))
 

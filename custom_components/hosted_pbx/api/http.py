@@ -90,7 +90,7 @@ class HttpTransport:
                 headers=dict(headers) if headers is not None else None,
                 timeout=self._timeout,
             ) as response:
-                content = await response.content.read(self._max_bytes + 1)
+                content = await _read_bounded(response, self._max_bytes)
                 charset = response.charset or "utf-8"
                 answer_headers = dict(response.headers)
         except TimeoutError as err:
@@ -106,6 +106,22 @@ class HttpTransport:
         except LookupError:  # an unknown charset in the header
             text = content.decode("utf-8", errors="replace")
         return HttpResponse(response.status, text, answer_headers)
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The body, or the first ``max_bytes + 1`` bytes of it: enough to know it is too large.
+
+    One ``read(n)`` returns what is buffered, not n bytes: read until the end or the cap.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= max_bytes:
+        chunk = await response.content.read(max_bytes + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _refuse_constant(name: str) -> Any:
