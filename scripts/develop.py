@@ -927,8 +927,10 @@ def check_actions(
             if device is None:
                 check.fail(f"{entry.title}: no phone-number device for send_sms")
             else:
-                before = _mentions(_records(records_url)[entry.provider], SMS_TEXT)
-                data = {"device_id": device["id"], "to": CALL_NUMBER, "message": SMS_TEXT}
+                records = _records(records_url)[entry.provider]
+                before = _mentions(records, SMS_TEXT)
+                to = str(records.get("sample_to") or CALL_NUMBER)
+                data = {"device_id": device["id"], "to": to, "message": SMS_TEXT}
                 if (response := call_action(api, "send_sms", data, check)) is not None:
                     after = _mentions(_records(records_url)[entry.provider], SMS_TEXT)
                     arrived = "arrived at the simulator" if after > before else "NOT recorded"

@@ -40,6 +40,8 @@ class Simulated(NamedTuple):
     # The simulator object whose records (``RECORDS``) the records endpoint serves; None:
     # the object behind the app's handlers.
     source: object | None = None
+    # A number this provider can call or text (VoIP.ms only reaches North America).
+    sample_to: str = "+31 6 12345678"
 
 
 # Attributes in which simulators keep what they were asked to do (never credentials).
@@ -107,6 +109,7 @@ def _voipms() -> Simulated:
         sim.run_activity(),
         actions=("send_sms",),
         source=sim,
+        sample_to="+1 514 555 0199",
     )
 
 
@@ -147,7 +150,7 @@ def records(simulated: list[Simulated]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for sim in simulated:
         source = _source(sim)
-        kept: dict[str, Any] = {"actions": list(sim.actions)}
+        kept: dict[str, Any] = {"actions": list(sim.actions), "sample_to": sim.sample_to}
         for name in RECORDS:
             value = getattr(source, name, None)
             if isinstance(value, list):

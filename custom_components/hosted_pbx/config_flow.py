@@ -8,7 +8,8 @@ per-account budget for flows, so repeated wrong passwords never break the quota.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -112,6 +113,17 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""
         return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
+
+    def __getattr__(self, name: str) -> Any:
+        """``async_step_<provider key>``: the menu's choice, one generated form per spec.
+
+        Looked up when called, so every spec in the registry has its step, including one
+        registered after this module was imported.
+        """
+        key = name.removeprefix("async_step_")
+        if key != name and key in PROVIDERS:
+            return partial(self._async_step_provider, PROVIDERS[key])
+        raise AttributeError(name)
 
     async def _async_step_provider(
         self, spec: ProviderSpec, user_input: dict[str, Any] | None
@@ -237,20 +249,3 @@ class HostedPbxConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"account": entry.title, "provider": spec.name},
         )
-
-
-def _provider_step(
-    spec: ProviderSpec,
-) -> Callable[[HostedPbxConfigFlow, dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]:
-    async def step(
-        flow: HostedPbxConfigFlow, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        return await flow._async_step_provider(spec, user_input)  # noqa: SLF001
-
-    step.__doc__ = f"The {spec.name} credential form."
-    return step
-
-
-# The menu calls ``async_step_<provider key>``: one generated step per spec.
-for _spec in PROVIDERS.values():
-    setattr(HostedPbxConfigFlow, f"async_step_{_spec.key}", _provider_step(_spec))

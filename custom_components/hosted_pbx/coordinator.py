@@ -56,6 +56,7 @@ REPEAT_WINDOW = 3600.0
 # Pushed events with the same key within this many seconds are one event (replays).
 DEDUP_SECONDS = 3600.0
 DEDUP_MAX = 1000
+MIN_SLOT = 1.0
 
 
 def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -119,7 +120,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=budget.poll_interval),
+            update_interval=_slot(budget),
             always_update=False,
         )
         self.spec = spec
@@ -245,7 +246,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         """New options only change the planner and the budget: no reload needed."""
         share = options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
         self.budget.set_share(share)
-        self.update_interval = timedelta(seconds=self.budget.poll_interval)
+        self.update_interval = _slot(self.budget)
 
     # --- errors -------------------------------------------------------------------------
 
@@ -381,6 +382,15 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
 
 class _StructureChanged(Exception):
     """A read found an extension or queue the provider no longer knows."""
+
+
+def _slot(budget: RequestBudget) -> timedelta:
+    """Time between polling slots: the budget's even spread, at least a second.
+
+    DataUpdateCoordinator schedules from the whole second, so an interval under one
+    second can fall in the past and refresh in a tight loop.
+    """
+    return timedelta(seconds=max(MIN_SLOT, budget.poll_interval))
 
 
 def _update_failed(err: ProviderError) -> UpdateFailed:
