@@ -675,3 +675,23 @@ async def test_restart_with_a_busy_window_keeps_the_action_reserve(
             blocking=True,
         )
     assert zeker.quota.violations == 0
+
+
+async def test_slow_values_and_devices_survive_a_reload(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    missed = entity_id(hass, TENANT, "account", TENANT, "calls_missed_today")
+    await run_for(hass, freezer, 60, step=3)  # the calls-today read has been done
+    before = hass.states.get(missed).state
+    assert before not in ("unknown", "unavailable")
+    await run_for(hass, freezer, 40, step=2)  # the request window is busy now
+    assert await hass.config_entries.async_reload(loaded_zeker.entry_id)
+    await hass.async_block_till_done()
+    # Straight after the reload, before any read: the last count, not "unknown".
+    assert hass.states.get(missed).state == before
+    status = _status(hass, zeker, 0)
+    assert status != "unavailable"
+    assert zeker.quota.violations == 0

@@ -16,6 +16,7 @@ from .coordinator import (
     HostedPbxCoordinator,
     HostedPbxRuntimeData,
     budget_store,
+    cache_store,
 )
 from .devices import async_account_device
 from .providers import get_spec
@@ -67,5 +68,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
-    """Forget the saved quota window of a removed account."""
+    """Forget the saved quota window and cache of a removed account."""
     await budget_store(hass, entry.entry_id).async_remove()
+    await cache_store(hass, entry.entry_id).async_remove()

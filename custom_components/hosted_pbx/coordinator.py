@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from . import cache
 from .api import Closes, Provider
 from .api.errors import (
     AuthError,
@@ -57,11 +58,18 @@ REPEAT_WINDOW = 3600.0
 DEDUP_SECONDS = 3600.0
 DEDUP_MAX = 1000
 MIN_SLOT = 1.0
+# The structure and slow values change rarely: written a minute after they do.
+CACHE_SAVE_DELAY = 60.0
 
 
 def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where an account's quota window is kept across restarts."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.budget")
+
+
+def cache_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an account's structure and slow values are kept across restarts."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.cache")
 
 
 class HaBudgetStore:
@@ -128,6 +136,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self.budget = budget
         self.planner = PollPlanner()
         self._store = store
+        self._cache = cache_store(hass, entry.entry_id)
         self._structure = AccountData()
         self._quota_refusals: list[float] = []
         self._issue_raised = False
@@ -148,6 +157,14 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         first thing polling reads.
         """
         await self._store.async_restore()
+        if (cached := cache.load(await self._cache.async_load())) is not None:
+            # Devices and slow values as they were: live reads go first.
+            self._structure = cached
+            self.planner.mark(
+                read
+                for read in self.client.plan_reads(cached)
+                if read.freshness in (Freshness.SLOW, Freshness.STRUCTURE)
+            )
         # What the load may cost: the account-wide reads (per-item ones come later).
         reads = self.client.plan_reads(AccountData())
         if not self.budget.poll_allowed(max(1, sum(read.cost for read in reads))):
@@ -159,7 +176,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             return
         try:
             with self._mapped_errors(), self.budget.polling():
-                loaded = await self.client.async_load_structure(AccountData())
+                loaded = await self.client.async_load_structure(self._structure)
         except UpdateFailed as err:
             if not isinstance(err.__cause__, BudgetExhausted):
                 raise
@@ -211,6 +228,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self._polling_healthy()
         if read.freshness is Freshness.STRUCTURE:
             self._check_stale(updated)
+        if read.freshness is not Freshness.LIVE:
+            self._cache.async_delay_save(lambda: cache.dump(self.data), CACHE_SAVE_DELAY)
         return updated
 
     def _structure_reads(self, data: AccountData) -> list[Read]:
@@ -378,6 +397,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if isinstance(self.client, Closes):
             await self.client.async_close()  # e.g. call sessions: nothing leaks
         await self._store.async_save_clean()
+        if self.data is not None:
+            await self._cache.async_save(cache.dump(self.data))
 
 
 class _StructureChanged(Exception):
