@@ -198,3 +198,26 @@ def test_parsers_accept_the_documents_shapes() -> None:
         ExtensionStatus.IN_CALL
     )
     assert parse_live_call("1", [{"state": "Hold"}]).status is ExtensionStatus.IN_CALL
+
+
+@pytest.mark.parametrize("state", ["Exploded", "", None, 12])
+def test_unknown_channel_state_is_unknown(state: object) -> None:
+    parsed = parse_live_call("1", [{"state": state, "direction": "in"}])
+    assert parsed.status is None
+
+
+def test_negative_duration_and_huge_number_are_bounded() -> None:
+    parsed = parse_live_call(
+        "1", [{"state": "Up", "direction": "in", "duration": "-30", "caller_nr": "3" * 20_000_000}]
+    )
+    assert parsed.duration == 0
+    assert parsed.remote_number is not None
+    assert len(parsed.remote_number) <= 255
+
+
+@pytest.mark.parametrize("body", ['[{"extension": 1e999}]', '[{"a": Infinity}]', "[" * 5000])
+def test_out_of_range_and_deep_json_are_typed_errors(body: str) -> None:
+    from custom_components.hosted_pbx.api.http import parse_json
+
+    with pytest.raises(InvalidResponse):
+        parse_json(body)

@@ -49,7 +49,7 @@ def _call(data: AccountData, extension_id: str) -> tuple[str | None, CallDirecti
 
 def _status(data: AccountData, extension_id: str) -> str | None:
     state = data.extension_states.get(extension_id)
-    return None if state is None else state.status.value
+    return None if state is None or state.status is None else state.status.value
 
 
 def _queue_value(data: AccountData, queue_id: str, longest: bool) -> int | None:

@@ -55,7 +55,7 @@ class ExtensionState:
     """The live state of one extension."""
 
     extension_id: str
-    status: ExtensionStatus
+    status: ExtensionStatus | None  # None: the provider said something we do not know
     remote_number: str | None = None
     direction: CallDirection | None = None
     duration: int | None = None

@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 import hashlib
+import logging
+import math
 import re
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -27,7 +29,7 @@ from .errors import (
     ProviderUnavailable,
     QuotaExceeded,
 )
-from .http import DEFAULT_TIMEOUT, HttpTransport, parse_json
+from .http import DEFAULT_TIMEOUT, HttpTransport, bounded, parse_json
 from .models import (
     AccountData,
     ActionResult,
@@ -45,6 +47,8 @@ from .models import (
     StructureLoad,
 )
 from .phone import dialled_digits, international_digits, is_mobile, parse_number
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://portal.vdbdiensten.nl/API/"
 PROVIDER_TZ = ZoneInfo("Europe/Amsterdam")
@@ -121,15 +125,19 @@ def _raise_for_status(rows: list[dict[str, Any]]) -> None:
 
 
 def _text(row: dict[str, Any], key: str) -> str:
-    value = row.get(key)
-    return "" if value is None else str(value).strip()
+    """A field as bounded text: a 20 MB caller number never reaches Home Assistant."""
+    return bounded(row.get(key))
 
 
 def _int(row: dict[str, Any], key: str) -> int:
+    """A count or a duration: never negative, never out of range."""
     try:
-        return int(float(_text(row, key) or 0))
+        value = float(_text(row, key) or 0)
     except ValueError as err:
         raise InvalidResponse(f"The provider sent a non-numeric {key}") from err
+    if not math.isfinite(value):
+        raise InvalidResponse(f"The provider sent an out-of-range {key}")
+    return max(0, int(value))
 
 
 def _money(row: dict[str, Any], key: str) -> Decimal | None:
@@ -151,16 +159,21 @@ def _direction(raw: str) -> CallDirection | None:
     return None
 
 
-def _live_status(state: str, direction: CallDirection | None) -> ExtensionStatus:
-    """Map the channel state (Asterisk names: Up, Ringing, Ring, Dialing...)."""
+def _live_status(state: str, direction: CallDirection | None) -> ExtensionStatus | None:
+    """Map the channel state (Asterisk names: Up, Ringing, Ring, Dialing...).
+
+    A state we do not know (or none) is unknown, not "in call": guessing would show a
+    busy phone that is not.
+    """
     text = state.casefold()
-    if text == "up":
+    if text in ("up", "hold", "onhold", "busy", "bridged", "talking"):
         return ExtensionStatus.IN_CALL
     if text.startswith("ring") and direction is CallDirection.INBOUND:
         return ExtensionStatus.RINGING
     if text.startswith(("ring", "dial", "down", "offhook", "rsrvd")):
         return ExtensionStatus.DIALING
-    return ExtensionStatus.IN_CALL
+    _LOGGER.debug("Unknown channel state %r: status unknown", state[:40])
+    return None
 
 
 def parse_live_call(extension_id: str, rows: list[dict[str, Any]]) -> ExtensionState:
