@@ -721,3 +721,46 @@ async def test_no_password_or_session_id_in_logs_or_diagnostics(
         line = record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
         for secret in secrets:
             assert secret not in line, f"secret in log: {line}"
+
+
+async def test_call_events_on_the_bus(
+    hass: HomeAssistant,
+    bisp: BusinessIspSimulator,
+    bisp_entry: ConfigEntry,
+    account: str,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from pytest_homeassistant_custom_component.common import async_capture_events
+
+    events = async_capture_events(hass, "hosted_pbx_call")
+    await _call(hass, account)
+    await _follow(hass, freezer, account, CALL_SECONDS + 5)
+    statuses = [event.data["status"] for event in events]
+    assert statuses == [*CALL_PROGRESS, "ended"]
+    last = events[-1].data
+    assert last["ended"] is True
+    assert last["duration"] >= BusinessIspSimulator.TALK - 2
+    assert last["config_entry_id"] == bisp_entry.entry_id
+    assert not any(event.data["ended"] for event in events[:-1])
+
+
+async def test_hang_up_button(
+    hass: HomeAssistant,
+    bisp: BusinessIspSimulator,
+    bisp_entry: ConfigEntry,
+    account: str,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from homeassistant.helpers import entity_registry as er
+
+    button = er.async_get(hass).async_get_entity_id(
+        "button", DOMAIN, f"{account}|number|{SOURCE}|hang_up"
+    )
+    assert button is not None
+    await _call(hass, account)
+    await run_for(hass, freezer, RINGING_UNTIL + 3)
+    assert _state(hass, account) == "connected"
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    await run_for(hass, freezer, 3)
+    assert _state(hass, account) == "ended"
+    assert bisp.open_sessions == []

@@ -176,3 +176,30 @@ async def test_removed_extension_seen_while_polling_triggers_a_structure_read(
     assert vdb_sim.commands.count("extension_list") >= 3
     assert dr.async_get(hass).async_get(gone_device) is None
     assert hass.states.get(kept_status).state == "idle"
+
+
+async def test_low_credit_follows_the_threshold_in_the_options(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from decimal import Decimal
+
+    from homeassistant.helpers import entity_registry as er
+
+    number = next(iter(vdb_sim.numbers))
+    low = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", "hosted_pbx", f"{ACCOUNT}|number|{number}|low_credit"
+    )
+    assert low is not None
+    vdb_sim.set_credit(number, Decimal("12.00"))
+    await run_for(hass, freezer, 960, step=20)  # credit is read every 15 minutes
+    assert hass.states.get(low).state == "off"
+    result = await hass.config_entries.options.async_init(loaded_vdb.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"quota_share": 80, "low_credit_threshold": 20}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(low).state == "on"  # no reload: the threshold applies at once
+    assert hass.states.get(low).attributes["threshold"] == 20.0

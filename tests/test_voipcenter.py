@@ -606,3 +606,24 @@ async def test_no_secret_in_logs_or_diagnostics(
         line = record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
         for secret in secrets:
             assert secret not in line, f"secret in log: {line}"
+
+
+async def test_a_clock_that_stays_wrong_raises_a_repair_issue(
+    hass: HomeAssistant,
+    loaded_center: MockConfigEntry,
+    center: Center,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    issue_id = f"clock_skew_{loaded_center.entry_id}"
+    center.sim.clock_skew = 30
+    center.sim.clock_drift = 30  # every correction is wrong again at once
+    await run_for(hass, freezer, 30, step=5)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert abs(float(issue.translation_placeholders["offset"])) >= 30
+    center.sim.clock_drift = 0  # the clock is set right: the next correction holds
+    await run_for(hass, freezer, 90, step=5)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -657,11 +657,19 @@ async def test_address_no_longer_allowed_then_allowed_again(
     voipms.allowed_ips = {"203.0.113.7"}
     await run_for(hass, freezer, 60)
     assert _state(hass, new) == STATE_UNAVAILABLE
+    # A repair issue says which address to allow (getIP works without the allow-list).
+    issues = ir.async_get(hass)
+    issue_id = f"ip_not_allowed_{loaded_voipms.entry_id}"
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["address"] == "127.0.0.1"
     voipms.allowed_ips = None
     voipms.add_voicemail(box)
     await run_for(hass, freezer, 120)
     assert loaded_voipms.runtime_data.coordinator.disabled_reads == set()
     assert _state(hass, new) == "1"
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_api_password_not_in_logs_or_diagnostics(

@@ -17,7 +17,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from . import cache
-from .api import Closes, Provider
+from .api import Closes, KnowsPublicIp, Provider
 from .api.errors import (
     AuthError,
     ErrorReason,
@@ -25,7 +25,7 @@ from .api.errors import (
     ProviderError,
     QuotaExceeded,
 )
-from .api.models import AccountData, Freshness, Read
+from .api.models import AccountData, CallStatus, Freshness, Read
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
 from .const import (
     CONF_QUOTA_SHARE,
@@ -33,6 +33,7 @@ from .const import (
     CONF_WATCHED_QUEUES,
     DEFAULT_QUOTA_SHARE,
     DOMAIN,
+    EVENT_CALL,
     LOGGER,
 )
 from .devices import StaleDevices, Target
@@ -58,6 +59,22 @@ REPEAT_WINDOW = 3600.0
 DEDUP_SECONDS = 3600.0
 DEDUP_MAX = 1000
 MIN_SLOT = 1.0
+# Faults the user fixes outside Home Assistant: a repair issue each, gone when reads work.
+REASON_ISSUES = {
+    ErrorReason.IP_NOT_ALLOWED: "ip_not_allowed",
+    ErrorReason.CLOCK_SKEW: "clock_skew",
+}
+ENDED_STATUSES = frozenset(
+    {
+        CallStatus.ENDED,
+        CallStatus.BUSY,
+        CallStatus.NO_ANSWER,
+        CallStatus.REJECTED,
+        CallStatus.INSUFFICIENT_FUNDS,
+        CallStatus.WRONG_NUMBER,
+        CallStatus.FAILED,
+    }
+)
 # The structure and slow values change rarely: written a minute after they do.
 CACHE_SAVE_DELAY = 60.0
 
@@ -140,8 +157,12 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self._structure = AccountData()
         self._quota_refusals: list[float] = []
         self._issue_raised = False
+        self._reason_issues: set[ErrorReason] = set()
+        self._failure: UpdateFailed | None = None
         self.disabled_reads: set[str] = set()
         self._seen_push: dict[str, float] = {}
+        # The options in force (the options flow applies new ones before it saves them).
+        self.options: dict[str, Any] = dict(entry.options)
         self.account_id = entry.unique_id or entry.entry_id
         self.account_name = spec.account_name(self.account_id)
         self.stale = StaleDevices(self.account_id)
@@ -187,8 +208,37 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     # --- polling ------------------------------------------------------------------------
 
     async def _async_update_data(self) -> AccountData:
+        """Spend this slot on the most overdue read; tell the bus how placed calls went."""
+        before = self.data if self.data is not None else self._structure
+        try:
+            updated = await self._async_poll(before)
+        except UpdateFailed as err:
+            self._failure = err
+            raise
+        self._fire_call_events(before, updated)
+        return updated
+
+    @callback
+    def _fire_call_events(self, before: AccountData, after: AccountData) -> None:
+        """A ``hosted_pbx_call`` event for each change of a placed call's status."""
+        for source, call in after.calls.items():
+            old = before.calls.get(source)
+            if old is not None and old.status is call.status:
+                continue
+            self.hass.bus.async_fire(
+                EVENT_CALL,
+                {
+                    "source": source,
+                    "to": call.destination or "",
+                    "status": call.status.value,
+                    "ended": call.status in ENDED_STATUSES,
+                    "duration": call.duration or 0,
+                    "config_entry_id": self.config_entry.entry_id,
+                },
+            )
+
+    async def _async_poll(self, data: AccountData) -> AccountData:
         """Spend this slot on the most overdue read, if the budget allows one."""
-        data = self.data if self.data is not None else self._structure
         if blocked := self.budget.blocked_for():
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -198,6 +248,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         reads = [r for r in self.client.plan_reads(data) if r.name not in self.disabled_reads]
         read = self.planner.next_read(reads, self._unwatched(reads))
         if read is None or not self.budget.poll_allowed(read.cost):
+            if self._failure is not None:
+                # A slot without a read proves nothing: the last failure still stands.
+                raise self._failure
             return data
         return await self._async_read(read, data)
 
@@ -225,7 +278,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 return data
             raise
         self.planner.mark([read])
+        self._failure = None
         self._polling_healthy()
+        self._clear_reason_issues()
         if read.freshness is Freshness.STRUCTURE:
             self._check_stale(updated)
         if read.freshness is not Freshness.LIVE:
@@ -241,7 +296,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
 
     def _unwatched(self, reads: list[Read]) -> set[str]:
         """Read keys of extensions and queues the user chose not to watch."""
-        options = self.config_entry.options
+        options = self.options
         slow: set[str] = set()
         for read in reads:
             for item, option in (
@@ -263,9 +318,12 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     @callback
     def async_apply_options(self, options: Mapping[str, Any]) -> None:
         """New options only change the planner and the budget: no reload needed."""
+        self.options = dict(options)
         share = options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
         self.budget.set_share(share)
         self.update_interval = _slot(self.budget)
+        # Thresholds in the options show at once, not at the next read.
+        self.async_update_listeners()
 
     # --- errors -------------------------------------------------------------------------
 
@@ -284,6 +342,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             if err.reason in (ErrorReason.UNKNOWN_EXTENSION, ErrorReason.UNKNOWN_QUEUE):
                 LOGGER.debug("Structure changed (%s); reading it again", err)
                 raise _StructureChanged from err
+            if err.reason in REASON_ISSUES:
+                self._raise_reason_issue(err)
             raise _update_failed(err) from err
 
     def _disable_read(self, read: Read, err: PermissionDenied) -> None:
@@ -341,6 +401,45 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_key="quota_exceeded",
                 translation_placeholders={"title": self.config_entry.title},
             )
+
+    def _raise_reason_issue(self, err: ProviderError) -> None:
+        """Faults only the user can fix outside Home Assistant get a repair issue."""
+        placeholders = {"title": self.config_entry.title, **err.details}
+        if err.reason is ErrorReason.IP_NOT_ALLOWED and isinstance(self.client, KnowsPublicIp):
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_ip_issue(placeholders), f"{DOMAIN} public address"
+            )
+        self._create_reason_issue(err.reason, placeholders)
+
+    def _create_reason_issue(self, reason: ErrorReason, placeholders: dict[str, str]) -> None:
+        self._reason_issues.add(reason)
+        placeholders.setdefault("address", "?")
+        placeholders.setdefault("offset", "?")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{REASON_ISSUES[reason]}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=REASON_ISSUES[reason],
+            translation_placeholders=placeholders,
+        )
+
+    async def _async_ip_issue(self, placeholders: dict[str, str]) -> None:
+        """Say which address to allow: the one method that works without the allow-list."""
+        assert isinstance(self.client, KnowsPublicIp)
+        try:
+            address = await self.client.async_public_ip()
+        except ProviderError:
+            return
+        self._create_reason_issue(ErrorReason.IP_NOT_ALLOWED, {**placeholders, "address": address})
+
+    def _clear_reason_issues(self) -> None:
+        for reason in self._reason_issues:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, f"{REASON_ISSUES[reason]}_{self.config_entry.entry_id}"
+            )
+        self._reason_issues.clear()
 
     def _polling_healthy(self) -> None:
         """A read went through: the repair issue (if any) is resolved."""

@@ -17,9 +17,11 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .const import (
+    CONF_LOW_CREDIT,
     CONF_QUOTA_SHARE,
     CONF_WATCHED_EXTENSIONS,
     CONF_WATCHED_QUEUES,
+    DEFAULT_LOW_CREDIT,
     DEFAULT_QUOTA_SHARE,
 )
 from .coordinator import HostedPbxConfigEntry
@@ -73,5 +75,9 @@ class HostedPbxOptionsFlow(OptionsFlow):
             NumberSelectorConfig(
                 min=20, max=100, step=5, unit_of_measurement="%", mode=NumberSelectorMode.SLIDER
             )
+        )
+        threshold = options.get(CONF_LOW_CREDIT, DEFAULT_LOW_CREDIT)
+        fields[vol.Required(CONF_LOW_CREDIT, default=threshold)] = NumberSelector(
+            NumberSelectorConfig(min=0, max=1000, step=0.5, mode=NumberSelectorMode.BOX)
         )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))

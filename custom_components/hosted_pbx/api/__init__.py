@@ -108,6 +108,14 @@ class HangsUp(Protocol):
 
 
 @runtime_checkable
+class KnowsPublicIp(Protocol):
+    """A provider with an address allow-list that can tell which address it sees."""
+
+    async def async_public_ip(self) -> str:
+        """The address the provider sees our requests come from."""
+
+
+@runtime_checkable
 class Closes(Protocol):
     """A provider that holds something open (call sessions) until it is closed."""
 
