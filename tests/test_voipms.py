@@ -581,6 +581,15 @@ async def test_received_sms_fires_one_event(
     assert data["message"] == text
     assert data["timestamp"]
     assert data["config_entry_id"] == pushed.entry_id
+    # The number's event entity shows it too.
+    texts = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{_account(voipms)}|number|{did}|texts"
+    )
+    assert texts is not None
+    shown = hass.states.get(texts)
+    assert shown is not None
+    assert shown.attributes["event_type"] == "sms_received"
+    assert shown.attributes["message"] == text
 
     # VoIP.ms sends it again (as it does when it missed the "ok"): still one event.
     voipms.undelivered.append(Pending(record, attempts=1))
@@ -599,6 +608,15 @@ async def test_received_sms_fires_one_event(
 
     # Another text is another event.
     await voipms.deliver_sms(SENDER, did, "second")
+    await hass.async_block_till_done()
+    assert [event.data["message"] for event in events] == [text, "second"]
+
+    # Even after a reload, a re-sent text is not a new event.
+    with patch("custom_components.hosted_pbx.webhook.get_url", wraps=get_url):
+        assert await hass.config_entries.async_reload(pushed.entry_id)
+        await hass.async_block_till_done()
+    response = await ha_client.get(f"{parts.path}?{parts.query}")
+    assert await response.text() == "ok"
     await hass.async_block_till_done()
     assert [event.data["message"] for event in events] == [text, "second"]
 

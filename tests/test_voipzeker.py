@@ -695,3 +695,18 @@ async def test_slow_values_and_devices_survive_a_reload(
     status = _status(hass, zeker, 0)
     assert status != "unavailable"
     assert zeker.quota.violations == 0
+
+
+async def test_pushed_call_shows_on_the_extensions_event_entity(
+    hass: HomeAssistant, pushed: Any, zeker: VoipzekerSimulator
+) -> None:
+    calls = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{TENANT}|extension|{_ext(zeker, 0)}|calls"
+    )
+    assert calls is not None
+    await zeker.fire_webhook(pushed, "GET", callfrom="31612345678", calluniqueid="call-7")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    state = hass.states.get(calls)
+    assert state is not None
+    assert state.attributes["event_type"] == "incoming_call"
+    assert state.attributes["from"] == "31612345678"

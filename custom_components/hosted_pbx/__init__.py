@@ -19,6 +19,7 @@ from .coordinator import (
     cache_store,
 )
 from .devices import async_account_device
+from .intents import async_setup_intents
 from .providers import get_spec
 from .services import async_setup_services
 from .webhook import async_setup_webhook
@@ -26,6 +27,8 @@ from .webhook import async_setup_webhook
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NOTIFY,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -36,6 +39,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, whatever entries exist."""
     async_setup_services(hass)
+    async_setup_intents(hass)
     return True
 
 

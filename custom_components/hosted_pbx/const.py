@@ -18,6 +18,7 @@ CONF_WATCHED_QUEUES: Final = "watched_queues"
 CONF_QUOTA_SHARE: Final = "quota_share"
 # Percent of the provider's quota Home Assistant may use: the portal and other tools keep room.
 DEFAULT_QUOTA_SHARE: Final = 80
+CONF_NOTIFY_TO: Final = "sms_notify_to"  # who the notify entities text
 CONF_LOW_CREDIT: Final = "low_credit_threshold"
 DEFAULT_LOW_CREDIT: Final = 5.0  # in the account's currency
 

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -25,7 +26,7 @@ from .api.errors import (
     ProviderError,
     QuotaExceeded,
 )
-from .api.models import AccountData, CallStatus, Freshness, Read
+from .api.models import AccountData, CallStatus, ExtensionStatus, Freshness, Read
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
 from .const import (
     CONF_QUOTA_SHARE,
@@ -63,6 +64,18 @@ MIN_SLOT = 1.0
 REASON_ISSUES = {
     ErrorReason.IP_NOT_ALLOWED: "ip_not_allowed",
     ErrorReason.CLOCK_SKEW: "clock_skew",
+}
+# Status transitions polling sees, as the extensions' event entities show them. A ring
+# that stops is "ended", not "missed": polling cannot tell whether it was answered.
+_IDLE, _RINGING = ExtensionStatus.IDLE, ExtensionStatus.RINGING
+_IN_CALL, _DIALING = ExtensionStatus.IN_CALL, ExtensionStatus.DIALING
+STATUS_EVENTS: dict[tuple[ExtensionStatus, ExtensionStatus], str] = {
+    (_IDLE, _RINGING): "incoming_call",
+    (_RINGING, _IN_CALL): "answered",
+    (_DIALING, _IN_CALL): "answered",
+    (_IN_CALL, _IDLE): "ended",
+    (_RINGING, _IDLE): "ended",
+    (_DIALING, _IDLE): "ended",
 }
 ENDED_STATUSES = frozenset(
     {
@@ -178,7 +191,12 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         first thing polling reads.
         """
         await self._store.async_restore()
-        if (cached := cache.load(await self._cache.async_load())) is not None:
+        saved = await self._cache.async_load()
+        if saved is not None and isinstance(seen := saved.get("seen"), list):
+            # Pushed events seen before the restart stay seen: no event fires twice.
+            now = time.monotonic()
+            self._seen_push = {str(key): now for key in seen[-DEDUP_MAX:]}
+        if (cached := cache.load(saved)) is not None:
             # Devices and slow values as they were: live reads go first.
             self._structure = cached
             self.planner.mark(
@@ -216,7 +234,38 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             self._failure = err
             raise
         self._fire_call_events(before, updated)
+        self._dispatch_status_events(before, updated)
         return updated
+
+    @callback
+    def _dispatch_status_events(self, before: AccountData, after: AccountData) -> None:
+        """Extension event entities from status transitions seen by polling."""
+        for extension_id, state in after.extension_states.items():
+            old = before.extension_states.get(extension_id)
+            if old is None or old.status is None or state.status is None:
+                continue
+            kind = STATUS_EVENTS.get((old.status, state.status))
+            if kind is not None:
+                data = {"direction": state.direction.value if state.direction else ""}
+                if kind == "ended":
+                    data["duration"] = str(old.duration or 0)
+                if state.remote_number or old.remote_number:
+                    data["number"] = state.remote_number or old.remote_number or ""
+                self.async_device_event(Target.EXTENSION, extension_id, kind, data)
+
+    @callback
+    def async_device_event(
+        self, target: Target, target_id: str, kind: str, data: Mapping[str, str]
+    ) -> None:
+        """Hand an event to the event entity of one device."""
+        async_dispatcher_send(
+            self.hass, self.event_signal, target.value, target_id, kind, dict(data)
+        )
+
+    @property
+    def event_signal(self) -> str:
+        """The dispatcher signal the entry's event entities listen to."""
+        return f"{DOMAIN}_{self.config_entry.entry_id}_device_event"
 
     @callback
     def _fire_call_events(self, before: AccountData, after: AccountData) -> None:
@@ -284,7 +333,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if read.freshness is Freshness.STRUCTURE:
             self._check_stale(updated)
         if read.freshness is not Freshness.LIVE:
-            self._cache.async_delay_save(lambda: cache.dump(self.data), CACHE_SAVE_DELAY)
+            self._cache.async_delay_save(self._cache_snapshot, CACHE_SAVE_DELAY)
         return updated
 
     def _structure_reads(self, data: AccountData) -> list[Read]:
@@ -465,6 +514,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if seen is not None and now - seen < DEDUP_SECONDS:
             return True
         self._seen_push[event.dedup_key] = now
+        self._cache.async_delay_save(self._cache_snapshot, CACHE_SAVE_DELAY)
         return False
 
     @callback
@@ -497,7 +547,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             await self.client.async_close()  # e.g. call sessions: nothing leaks
         await self._store.async_save_clean()
         if self.data is not None:
-            await self._cache.async_save(cache.dump(self.data))
+            await self._cache.async_save(self._cache_snapshot())
+
+    def _cache_snapshot(self) -> dict[str, Any]:
+        return {**cache.dump(self.data), "seen": list(self._seen_push)[-DEDUP_MAX:]}
 
 
 class _StructureChanged(Exception):

@@ -13,11 +13,16 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import voluptuous as vol
 
+from .api import SendsSms
 from .const import (
     CONF_LOW_CREDIT,
+    CONF_NOTIFY_TO,
     CONF_QUOTA_SHARE,
     CONF_WATCHED_EXTENSIONS,
     CONF_WATCHED_QUEUES,
@@ -76,6 +81,11 @@ class HostedPbxOptionsFlow(OptionsFlow):
                 min=20, max=100, step=5, unit_of_measurement="%", mode=NumberSelectorMode.SLIDER
             )
         )
+        if isinstance(coordinator.client, SendsSms):
+            recipient = options.get(CONF_NOTIFY_TO, "")
+            fields[vol.Optional(CONF_NOTIFY_TO, description={"suggested_value": recipient})] = (
+                TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+            )
         threshold = options.get(CONF_LOW_CREDIT, DEFAULT_LOW_CREDIT)
         fields[vol.Required(CONF_LOW_CREDIT, default=threshold)] = NumberSelector(
             NumberSelectorConfig(min=0, max=1000, step=0.5, mode=NumberSelectorMode.BOX)

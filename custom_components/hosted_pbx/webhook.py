@@ -22,6 +22,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from .api.errors import ProviderError
 from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED, DOMAIN, EVENT_PREFIX, LOGGER
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
+from .devices import Target
 from .providers import WebhookPush
 
 # Events come in bursts (ringing, answered, hung up): one status read per this many seconds.
@@ -113,6 +114,8 @@ def _register_handler(
                 {**event.data, "config_entry_id": entry.entry_id},
             )
             coordinator.planner_fresh(event.extensions)
+            for kind, target_id, event_type in event.device_events:
+                coordinator.async_device_event(Target(kind), target_id, event_type, event.data)
             if event.refresh:
                 entry.async_create_background_task(
                     hass, refresher.async_call(), f"{DOMAIN} push status refresh"

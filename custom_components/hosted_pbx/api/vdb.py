@@ -227,6 +227,7 @@ def parse_numbers(rows: list[dict[str, Any]]) -> dict[str, PhoneNumber]:
             package=_text(row, "package") or None,
             credit_limit=_money(row, "credit_limit"),
             credit_available=_money(row, "credit_available"),
+            sms_enabled=True,  # send_sms takes any of the account's numbers as sender
         )
         for row in rows
         if _text(row, "number") and ("credit_available" in row or "package" in row)

@@ -78,6 +78,9 @@ class PushEvent:
     dedup_key: str
     extensions: tuple[str, ...] = ()
     refresh: bool = True
+    # What the devices' event entities show: (kind of device, id, event type), e.g.
+    # ("extension", "1201", "incoming_call") or ("number", "5145550100", "sms_received").
+    device_events: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +104,8 @@ class ProviderSpec:
     # Which devices place a click-to-call (and hang up): extensions, or the numbers
     # themselves where the provider calls from a number (Business-ISP).
     call_source: Target = Target.EXTENSION
+    # Whether received texts reach Home Assistant (an event entity per number).
+    receives_sms: bool = False
     # Keys in entry data that are derived (tokens, hashes): never shown, always redacted.
     stored_secrets: frozenset[str] = frozenset()
     # The account device's name, from the account id (the entry's unique id).

@@ -49,6 +49,7 @@ def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
         data=sms.as_dict(),
         dedup_key=f"sms|{sms.id}",
         refresh=False,
+        device_events=(("number", sms.to_did, "sms_received"),),
     )
 
 
@@ -67,5 +68,6 @@ SPEC = ProviderSpec(
     region="CA",
     currency="CAD",
     push=WebhookPush(async_register=_register, parse=_parse, answer="ok"),
+    receives_sms=True,
     account_name=lambda account_id: f"VoIP.ms {account_id}",
 )

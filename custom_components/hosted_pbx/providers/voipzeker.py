@@ -60,6 +60,8 @@ def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
     if event is None:
         return None
     status = event.status_desc.lower()
+    extensions = client.extensions_for(event.from_number, event.to_number)
+    kind = _DEVICE_EVENTS.get(event.status_desc.upper())
     return PushEvent(
         event_type="call",
         data={
@@ -71,8 +73,17 @@ def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
             "timestamp": event.timestamp.isoformat(),
         },
         dedup_key=f"{event.call_id}|{status}",
-        extensions=client.extensions_for(event.from_number, event.to_number),
+        extensions=extensions,
+        device_events=tuple(("extension", ext, kind) for ext in extensions) if kind else (),
     )
+
+
+# The webhook's statuses as the extensions' event entities show them.
+_DEVICE_EVENTS = {
+    "INCOMING_RINGING": "incoming_call",
+    "CONNECTED": "answered",
+    "DISCONNECTED": "ended",
+}
 
 
 def _account_name(account_id: str) -> str:
