@@ -569,7 +569,7 @@ async def test_diagnostics_redact_the_secret_field(
     diagnostics = await async_get_config_entry_diagnostics(hass, loaded_fake)
     assert TOKEN not in json.dumps(diagnostics)
     assert diagnostics["provider"] == KEY
-    assert diagnostics["push"] == "none"
+    assert diagnostics["push"] == "polling only"
     assert diagnostics["entry"]["data"]["api_token"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["account"] == ACCOUNT  # not secret, not redacted
     assert diagnostics["budget"]["limit"] == 48  # 80 % of the client's quota of 60

@@ -185,7 +185,14 @@ async def test_form_fields_and_collapsed_url(hass: HomeAssistant) -> None:
     flow_id = await _form(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, None)
     schema = _schema(result)
-    assert set(schema) == {"api_id", "api_key", "customer_number", "password", "advanced"}
+    assert set(schema) == {
+        "api_id",
+        "api_key",
+        "customer_number",
+        "password",
+        "websocket_user",
+        "advanced",
+    }
     advanced = schema["advanced"]
     assert advanced.options == {"collapsed": True}
     assert advanced.schema({}) == {CONF_URL: "https://pbxonline.be/api/"}
@@ -278,7 +285,7 @@ async def test_reconfigure_new_key_and_address(
     result = await loaded_center.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     schema = _schema(result)
-    assert set(schema) == {"api_key", "password", "advanced"}
+    assert set(schema) == {"api_key", "password", "websocket_user", "advanced"}
     assert schema["advanced"].schema({}) == {CONF_URL: center.url}
 
     # The API key was regenerated in the portal, and the reseller moved the API.

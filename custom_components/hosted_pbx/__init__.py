@@ -22,7 +22,7 @@ from .devices import async_account_device
 from .intents import async_setup_intents
 from .providers import get_spec
 from .services import async_setup_services
-from .webhook import async_setup_webhook
+from .webhook import async_setup_socket, async_setup_webhook
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -69,6 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     entry.runtime_data = HostedPbxRuntimeData(coordinator, account.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_webhook(hass, entry)
+    await async_setup_socket(hass, entry)
     return True
 
 

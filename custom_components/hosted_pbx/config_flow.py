@@ -53,7 +53,10 @@ _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
 
 def _field_schema(fields: tuple[CredentialField, ...]) -> dict[vol.Marker, Any]:
-    return {vol.Required(item.key): _SELECTORS[item.type] for item in fields}
+    return {
+        (vol.Required if item.required else vol.Optional)(item.key): _SELECTORS[item.type]
+        for item in fields
+    }
 
 
 def _advanced_section(spec: ProviderSpec, url: str | None = None) -> dict[vol.Marker, Any]:

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -35,6 +36,7 @@ from .const import (
     DEFAULT_QUOTA_SHARE,
     DOMAIN,
     EVENT_CALL,
+    EVENT_PREFIX,
     LOGGER,
 )
 from .devices import StaleDevices, Target
@@ -60,6 +62,7 @@ REPEAT_WINDOW = 3600.0
 DEDUP_SECONDS = 3600.0
 DEDUP_MAX = 1000
 MIN_SLOT = 1.0
+REFRESH_COOLDOWN = 2.0
 # Faults the user fixes outside Home Assistant: a repair issue each, gone when reads work.
 REASON_ISSUES = {
     ErrorReason.IP_NOT_ALLOWED: "ip_not_allowed",
@@ -174,6 +177,17 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self._failure: UpdateFailed | None = None
         self.disabled_reads: set[str] = set()
         self._seen_push: dict[str, float] = {}
+        # How pushed events arrive, for diagnostics: "webhook", "connected", "polling only".
+        self.push_state = "webhook" if spec.push is not None else "polling only"
+        # Events come in bursts (ringing, answered, hung up): one status read per cooldown.
+        self._refresher = Debouncer(
+            hass,
+            LOGGER,
+            cooldown=REFRESH_COOLDOWN,
+            immediate=True,
+            function=self.async_refresh_live,
+            background=True,
+        )
         # The options in force (the options flow applies new ones before it saves them).
         self.options: dict[str, Any] = dict(entry.options)
         self.account_id = entry.unique_id or entry.entry_id
@@ -503,6 +517,23 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     # --- push ---------------------------------------------------------------------------
 
     @callback
+    def async_push(self, event: PushEvent) -> None:
+        """A pushed event (webhook or socket): the bus, the event entities, a status read."""
+        if self.async_push_seen(event):
+            return
+        self.hass.bus.async_fire(
+            f"{EVENT_PREFIX}_{event.event_type}",
+            {**event.data, "config_entry_id": self.config_entry.entry_id},
+        )
+        self.planner_fresh(event.extensions)
+        for kind, target_id, event_type in event.device_events:
+            self.async_device_event(Target(kind), target_id, event_type, event.data)
+        if event.refresh:
+            self.config_entry.async_create_background_task(
+                self.hass, self._refresher.async_call(), f"{DOMAIN} push status refresh"
+            )
+
+    @callback
     def async_push_seen(self, event: PushEvent) -> bool:
         """Whether this event was seen already (a replay); remembers it otherwise."""
         now = time.monotonic()
@@ -543,6 +574,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     async def async_shutdown(self) -> None:
         """On unload and stop: close what the client holds open, save the quota window."""
         await super().async_shutdown()
+        self._refresher.async_shutdown()
         if isinstance(self.client, Closes):
             await self.client.async_close()  # e.g. call sessions: nothing leaks
         await self._store.async_save_clean()

@@ -46,7 +46,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(entry.as_dict(), redact),
         "provider": spec.key,
-        "push": "webhook" if spec.push else "none",
+        "push": coordinator.push_state,
         "budget": {
             "limit": budget.limit,
             "polling_limit": budget.poll_limit,

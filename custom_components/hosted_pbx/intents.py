@@ -49,11 +49,14 @@ SLOT_STATE = "state"
 SLOT_QUEUE = "queue"
 
 DEFAULT_LANGUAGE = "en"
+# A question listing more phones than this names the first few and counts the rest.
+MAX_NAMES_SPOKEN = 6
 
 # Everything spoken, per language; placeholders are filled with str.format.
 SPEECH: dict[str, dict[str, str]] = {
     "en": {
         "calling": "Calling {number} from {source}.",
+        "no_number": "Which number should I call?",
         "no_call_source": "None of your phone accounts can start calls.",
         "no_such_phone": "I don't know a phone called {name}.",
         "ambiguous": "Which one do you mean: {names}?",
@@ -73,9 +76,11 @@ SPEECH: dict[str, dict[str, str]] = {
         "no_queues": "Your phone accounts have no queues.",
         "no_such_queue": "I don't know a queue called {name}.",
         "or": "or",
+        "others": "{count} others",
     },
     "nl": {
         "calling": "Ik bel {number} vanaf {source}.",
+        "no_number": "Welk nummer moet ik bellen?",
         "no_call_source": "Geen van je telefoonaccounts kan gesprekken starten.",
         "no_such_phone": "Ik ken geen toestel dat {name} heet.",
         "ambiguous": "Welke bedoel je: {names}?",
@@ -95,6 +100,7 @@ SPEECH: dict[str, dict[str, str]] = {
         "no_queues": "Je telefoonaccounts hebben geen wachtrijen.",
         "no_such_queue": "Ik ken geen wachtrij die {name} heet.",
         "or": "of",
+        "others": "{count} andere",
     },
 }
 
@@ -132,6 +138,9 @@ def _say(language: str, key: str, **placeholders: object) -> str:
 def _names(language: str, names: Iterable[str]) -> str:
     """``A, B or C``."""
     listed = list(names)
+    if len(listed) > MAX_NAMES_SPOKEN:
+        others = _say(language, "others", count=len(listed) - MAX_NAMES_SPOKEN + 1)
+        listed = [*listed[: MAX_NAMES_SPOKEN - 1], others]
     if len(listed) < 2:
         return "".join(listed)
     return f"{', '.join(listed[:-1])} {SPEECH[language]['or']} {listed[-1]}"
@@ -230,7 +239,9 @@ def _match(hass: HomeAssistant, candidates: list[_Device], said: str) -> list[_D
     ]
 
 
-def _in_area_of(hass: HomeAssistant, candidates: list[_Device], device_id: str | None) -> _Device | None:
+def _in_area_of(
+    hass: HomeAssistant, candidates: list[_Device], device_id: str | None
+) -> _Device | None:
     """The one candidate in the same area as the device that heard the request."""
     if not device_id or not (satellite := dr.async_get(hass).async_get(device_id)):
         return None
@@ -316,7 +327,7 @@ class CallIntent(intent.IntentHandler):
         return {
             vol.Required(
                 SLOT_NUMBER, description="The phone number to call, as said or typed"
-            ): intent.non_empty_string,
+            ): cv.string,
             vol.Optional(
                 SLOT_SOURCE,
                 description="Name of the phone (extension) to call from; "
@@ -335,6 +346,8 @@ class CallIntent(intent.IntentHandler):
         if not said_source:
             number, said_source = _split_source(language, number)
         number = _spoken_number(number)
+        if not number:
+            return _error(intent_obj, _say(language, "no_number"))
         candidates = [
             device
             for entry in _loaded_entries(hass)
@@ -511,9 +524,15 @@ class CreditIntent(intent.IntentHandler):
     @staticmethod
     def _account(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> list[_Device]:
         coordinator = entry.runtime_data.coordinator
-        identifier = device_identifier(coordinator.account_id, Target.ACCOUNT, coordinator.account_id)
+        identifier = device_identifier(
+            coordinator.account_id, Target.ACCOUNT, coordinator.account_id
+        )
         device = dr.async_get(hass).async_get_device(identifiers={identifier})
-        return [] if device is None else [_Device(entry, device, Target.ACCOUNT, coordinator.account_id)]
+        return (
+            []
+            if device is None
+            else [_Device(entry, device, Target.ACCOUNT, coordinator.account_id)]
+        )
 
 
 class QueueIntent(intent.IntentHandler):

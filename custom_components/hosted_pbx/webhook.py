@@ -15,18 +15,14 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api.errors import ProviderError
-from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED, DOMAIN, EVENT_PREFIX, LOGGER
+from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED, DOMAIN, LOGGER
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .devices import Target
 from .providers import WebhookPush
 
-# Events come in bursts (ringing, answered, hung up): one status read per this many seconds.
-REFRESH_COOLDOWN = 2.0
 # How often a registration the budget refused at setup is tried again.
 REGISTER_RETRY = timedelta(minutes=5)
 
@@ -88,15 +84,6 @@ def _register_handler(
     push: WebhookPush,
     webhook_id: str,
 ) -> None:
-    refresher = Debouncer(
-        hass,
-        LOGGER,
-        cooldown=REFRESH_COOLDOWN,
-        immediate=True,
-        function=coordinator.async_refresh_live,
-        background=True,
-    )
-
     async def _handle(hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
         fields = dict(request.query)
         if request.method == "POST" and request.content_type in (
@@ -108,18 +95,8 @@ def _register_handler(
         event = push.parse(coordinator.client, fields)
         if event is None:
             LOGGER.debug("Ignored a webhook call that is not a valid event")
-        elif not coordinator.async_push_seen(event):
-            hass.bus.async_fire(
-                f"{EVENT_PREFIX}_{event.event_type}",
-                {**event.data, "config_entry_id": entry.entry_id},
-            )
-            coordinator.planner_fresh(event.extensions)
-            for kind, target_id, event_type in event.device_events:
-                coordinator.async_device_event(Target(kind), target_id, event_type, event.data)
-            if event.refresh:
-                entry.async_create_background_task(
-                    hass, refresher.async_call(), f"{DOMAIN} push status refresh"
-                )
+        else:
+            coordinator.async_push(event)
         return web.Response(status=200, text=push.answer)
 
     webhook.async_register(
@@ -135,6 +112,28 @@ def _register_handler(
     @callback
     def _unregister() -> None:
         webhook.async_unregister(hass, webhook_id)
-        refresher.async_shutdown()
 
     entry.async_on_unload(_unregister)
+
+
+async def async_setup_socket(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> None:
+    """Keep the provider's event connection open, where the spec and the account have one.
+
+    Any trouble starting it leaves the account on polling alone, which diagnostics show.
+    """
+    coordinator = entry.runtime_data.coordinator
+    socket = coordinator.spec.socket
+    if socket is None:
+        return
+    try:
+        with coordinator.quota_watch():
+            stop = await socket.async_start(coordinator.client, entry.data, coordinator.async_push)
+    except ProviderError as err:
+        LOGGER.info("%s: live events unavailable, polling only (%s)", entry.title, err)
+        coordinator.push_state = "polling only (the live events could not start)"
+        return
+    if stop is None:
+        coordinator.push_state = "polling only (not configured)"
+        return
+    coordinator.push_state = "socket"
+    entry.async_on_unload(stop)

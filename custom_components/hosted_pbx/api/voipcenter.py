@@ -972,6 +972,15 @@ class VoipcenterClient:
         """``routes`` list."""
         return parse_routes(await self._get("routes"))
 
+    def extensions_for(self, *names: str) -> tuple[str, ...]:
+        """The SIP accounts a pushed event names (by id or SIP username)."""
+        wanted = {name for name in names if name}
+        return tuple(
+            ident
+            for ident, account in self._sip.items()
+            if ident in wanted or account.username in wanted
+        )
+
     async def async_websocket_key(self, username: str) -> WebsocketKey:
         """``get.php?m=wskey&id=<websocket user>`` (a form POST, as the HACS client sends)."""
         user = username.strip()

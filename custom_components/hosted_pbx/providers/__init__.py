@@ -10,7 +10,7 @@ adding one is a new module here, listed in ``PROVIDERS`` below.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -42,6 +42,7 @@ class CredentialField:
     type: FieldType = FieldType.TEXT
     secret: bool = False
     identifies: bool = False
+    required: bool = True
 
 
 type ClientFactory = Callable[
@@ -63,6 +64,21 @@ class WebhookPush:
     async_register: Callable[[Provider, str], Awaitable[None]]
     parse: Callable[[Provider, Mapping[str, str]], PushEvent | None]
     answer: str = ""  # the body the provider expects back (VoIP.ms wants "ok")
+
+
+type PushSink = Callable[[PushEvent], None]
+type StopPush = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SocketPush:
+    """A provider whose events arrive over a connection the integration keeps open.
+
+    ``async_start`` connects (reconnecting by itself) and hands every event to the sink;
+    it returns how to stop, or None when the account has no such connection configured.
+    """
+
+    async_start: Callable[[Provider, Mapping[str, Any], PushSink], Awaitable[StopPush | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +116,7 @@ class ProviderSpec:
     exchange: CredentialExchange | None = None
     redact: frozenset[str] = frozenset()
     push: WebhookPush | None = None
+    socket: SocketPush | None = None
     auth_error: str = "invalid_auth"  # the form's error key when the sign-in is refused
     # Which devices place a click-to-call (and hang up): extensions, or the numbers
     # themselves where the provider calls from a number (Business-ISP).
