@@ -71,6 +71,22 @@ def targets(data: AccountData) -> dict[Target, Mapping[str, object]]:
 
 
 @callback
+def async_devices_by_identifier(
+    hass: HomeAssistant, entry_id: str
+) -> dict[tuple[str, str], dr.DeviceEntry]:
+    """An entry's devices by identifier.
+
+    The registry's own lookup by identifiers is deprecated on current releases and its
+    replacement does not exist on the oldest we support; this works on both.
+    """
+    return {
+        identifier: device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)
+        for identifier in device.identifiers
+    }
+
+
+@callback
 def async_account_device(
     hass: HomeAssistant, entry: ConfigEntry, account_id: str, name: str, manufacturer: str
 ) -> dr.DeviceEntry:

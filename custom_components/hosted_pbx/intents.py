@@ -35,7 +35,7 @@ import voluptuous as vol
 from .api import ClickToCall
 from .const import ATTR_DEVICE_ID, ATTR_NUMBER, DOMAIN, SERVICE_CLICK_TO_CALL
 from .coordinator import HostedPbxConfigEntry
-from .devices import Target, device_identifier, targets
+from .devices import Target, async_devices_by_identifier, device_identifier, targets
 
 INTENT_CALL = "HostedPbxCall"
 INTENT_DO_NOT_DISTURB = "HostedPbxDoNotDisturb"
@@ -193,12 +193,12 @@ def _loaded_entries(hass: HomeAssistant) -> list[HostedPbxConfigEntry]:
 
 def _devices(hass: HomeAssistant, entry: HostedPbxConfigEntry, target: Target) -> list[_Device]:
     """The entry's devices of one kind, in the provider's order."""
-    registry = dr.async_get(hass)
+    devices = async_devices_by_identifier(hass, entry.entry_id)
     coordinator = entry.runtime_data.coordinator
     found: list[_Device] = []
     for target_id in targets(coordinator.data).get(target, {}):
         identifier = device_identifier(coordinator.account_id, target, target_id)
-        if device := registry.async_get_device(identifiers={identifier}):
+        if device := devices.get(identifier):
             found.append(_Device(entry, device, target, target_id))
     return found
 
@@ -527,7 +527,7 @@ class CreditIntent(intent.IntentHandler):
         identifier = device_identifier(
             coordinator.account_id, Target.ACCOUNT, coordinator.account_id
         )
-        device = dr.async_get(hass).async_get_device(identifiers={identifier})
+        device = async_devices_by_identifier(hass, entry.entry_id).get(identifier)
         return (
             []
             if device is None
