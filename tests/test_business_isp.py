@@ -764,3 +764,11 @@ async def test_hang_up_button(
     await run_for(hass, freezer, 3)
     assert _state(hass, account) == "ended"
     assert bisp.open_sessions == []
+
+
+async def test_both_at_once_mode(
+    hass: HomeAssistant, bisp: BusinessIspSimulator, bisp_entry: ConfigEntry, account: str
+) -> None:
+    device = _number_device(hass, account)
+    await _action(hass, "click_to_call", {"device_id": device, "number": CALLEE, "mode": "both"})
+    assert bisp.received[0]["type"] == "2"

@@ -172,3 +172,16 @@ async def test_provider_refusal_and_failures(
         with pytest.raises(HomeAssistantError) as err:
             await _call(hass, "click_to_call", {"device_id": device, "number": "0612345678"})
         assert err.value.translation_key == key
+
+
+async def test_ringing_both_at_once_is_refused_where_the_provider_cannot(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    device = device_id(hass, ACCOUNT, "extension", next(iter(vdb_sim.extensions)))
+    sent = len(vdb_sim.received)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, "click_to_call", {"device_id": device, "number": "0612345678", "mode": "both"}
+        )
+    assert err.value.translation_key == "not_supported"
+    assert len(vdb_sim.received) == sent

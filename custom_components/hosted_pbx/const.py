@@ -27,6 +27,7 @@ ATTR_NUMBER: Final = "number"
 ATTR_TO: Final = "to"
 ATTR_MESSAGE: Final = "message"
 ATTR_SENDER: Final = "sender"
+ATTR_MODE: Final = "mode"
 
 SERVICE_CLICK_TO_CALL: Final = "click_to_call"
 SERVICE_SEND_SMS: Final = "send_sms"

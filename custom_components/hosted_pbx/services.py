@@ -8,10 +8,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .api import ClickToCall, HangsUp, SendsSms
+from .api import ClickToCall, HangsUp, RingsBothAtOnce, SendsSms
 from .const import (
     ATTR_DEVICE_ID,
     ATTR_MESSAGE,
+    ATTR_MODE,
     ATTR_NUMBER,
     ATTR_SENDER,
     ATTR_TO,
@@ -28,6 +29,7 @@ CLICK_TO_CALL_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Required(ATTR_NUMBER): cv.string,
+        vol.Optional(ATTR_MODE): vol.In(["source_first", "both"]),
     }
 )
 SEND_SMS_SCHEMA = vol.Schema(
@@ -106,8 +108,14 @@ async def _click_to_call(call: ServiceCall) -> ServiceResponse:
     client = coordinator.client
     if not isinstance(client, ClickToCall):
         raise _not_supported(entry, SERVICE_CLICK_TO_CALL)
+    mode = call.data.get(ATTR_MODE)
     with coordinator.quota_watch():
-        result = await client.async_click_to_call(source, call.data[ATTR_NUMBER])
+        if mode is not None and isinstance(client, RingsBothAtOnce):
+            result = await client.async_click_to_call(source, call.data[ATTR_NUMBER], mode)
+        elif mode not in (None, "source_first"):
+            raise _not_supported(entry, f"{SERVICE_CLICK_TO_CALL} mode {mode}")
+        else:
+            result = await client.async_click_to_call(source, call.data[ATTR_NUMBER])
     return result.as_dict()
 
 

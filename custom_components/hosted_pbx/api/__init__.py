@@ -74,6 +74,16 @@ class ClickToCall(Protocol):
 
 
 @runtime_checkable
+class RingsBothAtOnce(Protocol):
+    """A click-to-call provider that can also ring both parties at once."""
+
+    async def async_click_to_call(
+        self, source: str, number: str, mode: str = "source_first"
+    ) -> ActionResult:
+        """``mode`` "source_first" rings the source first; "both" rings both at once."""
+
+
+@runtime_checkable
 class SendsSms(Protocol):
     """A provider that sends text messages from the account's numbers."""
 
