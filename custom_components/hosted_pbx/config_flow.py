@@ -90,6 +90,7 @@ def _flow_gate(hass: HomeAssistant, spec: ProviderSpec, data: Mapping[str, Any])
 
 
 def _entry_gate(entry: ConfigEntry | None) -> RequestGate | None:
+    """A loaded entry's budget: the user acting, so the check may use the action reserve."""
     if entry is not None and entry.state is ConfigEntryState.LOADED:
         gate: RequestGate = entry.runtime_data.coordinator.budget.gate
         return gate

@@ -342,6 +342,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             raise
         self.planner.mark([read])
         self._failure = None
+        # A read that works again (after a reload) needs no permission issue any more.
+        ir.async_delete_issue(
+            self.hass, DOMAIN, f"permission_{self.config_entry.entry_id}_{read.name}"
+        )
         self._polling_healthy()
         self._clear_reason_issues()
         if read.freshness is Freshness.STRUCTURE:

@@ -108,12 +108,12 @@ async def _click_to_call(call: ServiceCall) -> ServiceResponse:
     client = coordinator.client
     if not isinstance(client, ClickToCall):
         raise _not_supported(entry, SERVICE_CLICK_TO_CALL)
-    mode = call.data.get(ATTR_MODE)
+    mode = call.data.get(ATTR_MODE, "source_first")
+    if mode not in coordinator.spec.call_modes:
+        raise _not_supported(entry, f"{SERVICE_CLICK_TO_CALL} mode {mode}")
     with coordinator.quota_watch():
-        if mode is not None and isinstance(client, RingsBothAtOnce):
+        if mode != "source_first" and isinstance(client, RingsBothAtOnce):
             result = await client.async_click_to_call(source, call.data[ATTR_NUMBER], mode)
-        elif mode not in (None, "source_first"):
-            raise _not_supported(entry, f"{SERVICE_CLICK_TO_CALL} mode {mode}")
         else:
             result = await client.async_click_to_call(source, call.data[ATTR_NUMBER])
     return result.as_dict()

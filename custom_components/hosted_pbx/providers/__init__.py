@@ -121,6 +121,8 @@ class ProviderSpec:
     # Which devices place a click-to-call (and hang up): extensions, or the numbers
     # themselves where the provider calls from a number (Business-ISP).
     call_source: Target = Target.EXTENSION
+    # How click-to-call may ring the parties: "source_first" always, "both" where it can.
+    call_modes: tuple[str, ...] = ("source_first",)
     # Whether received texts reach Home Assistant (an event entity per number).
     receives_sms: bool = False
     # Keys in entry data that are derived (tokens, hashes): never shown, always redacted.

@@ -57,5 +57,6 @@ SPEC = ProviderSpec(
     region="NL",
     currency="EUR",
     call_source=Target.NUMBER,
+    call_modes=("source_first", "both"),
     account_name=lambda account_id: f"Business-ISP {account_id}",
 )
