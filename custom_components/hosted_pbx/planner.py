@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 import time
 
-from .api.models import Freshness, Read
+from .api.models import AccountData, Freshness, Read
 
 
 def _monotonic() -> float:
@@ -69,7 +69,12 @@ class PollPlanner:
         last = self._last.get(read.key)
         return None if last is None else self._clock() - last
 
-    def next_read(self, reads: Iterable[Read], slow: Collection[str] = ()) -> Read | None:
+    def next_read(
+        self,
+        reads: Iterable[Read],
+        slow: Collection[str] = (),
+        data: AccountData | None = None,  # what is known now (activity-aware planning)
+    ) -> Read | None:
         """The read the next polling slot should go to, if any is due.
 
         Reads whose key is in ``slow`` (unwatched extensions and queues) are refreshed
