@@ -30,7 +30,8 @@ async def test_entities_follow_the_simulator(
     vdb_sim.set_live_call(extension, direction="in", state="Ringing", remote="31612345678")
     await run_for(hass, freezer, 120, step=5)
     assert hass.states.get(status).state == "ringing"
-    assert hass.states.get(remote).state == "31612345678"
+    # International and readable, like the phone-number devices.
+    assert hass.states.get(remote).state == "+31 6 12345678"
     assert hass.states.get(direction).state == "inbound"
 
     vdb_sim.set_live_call(extension, direction="in", state="Up", remote="31612345678")
@@ -203,3 +204,23 @@ async def test_low_credit_follows_the_threshold_in_the_options(
     await hass.async_block_till_done()
     assert hass.states.get(low).state == "on"  # no reload: the threshold applies at once
     assert hass.states.get(low).attributes["threshold"] == 20.0
+
+
+async def test_only_devices_the_provider_no_longer_lists_can_be_deleted(
+    hass: HomeAssistant, loaded_vdb: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.hosted_pbx import async_remove_config_entry_device
+
+    from .helpers import device_id
+
+    registry = dr.async_get(hass)
+    current = registry.async_get(device_id(hass, ACCOUNT, "extension", "1201"))
+    assert current is not None
+    assert not await async_remove_config_entry_device(hass, loaded_vdb, current)
+    gone = registry.async_get_or_create(
+        config_entry_id=loaded_vdb.entry_id,
+        identifiers={("hosted_pbx", f"{ACCOUNT}|extension|9999")},
+    )
+    assert await async_remove_config_entry_device(hass, loaded_vdb, gone)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -18,7 +18,7 @@ from .coordinator import (
     budget_store,
     cache_store,
 )
-from .devices import async_account_device
+from .devices import async_account_device, parse_identifier, targets
 from .intents import async_setup_intents
 from .providers import get_spec
 from .services import async_setup_services
@@ -70,6 +70,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_webhook(hass, entry)
     await async_setup_socket(hass, entry)
+    return True
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: HostedPbxConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device the provider no longer lists (never a current one)."""
+    data = entry.runtime_data.coordinator.data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        parsed = parse_identifier(identifier)
+        if parsed is None:
+            return False  # the account itself
+        _account, target, target_id = parsed
+        if target_id in targets(data).get(target, {}):
+            return False
     return True
 
 

@@ -53,7 +53,10 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
             identifiers={identifier},
             manufacturer=coordinator.spec.name,
             model=MODELS[self.target],
-            model_id=None if self.target is Target.ACCOUNT else self.target_id,
+            # A short provider id ("1201") helps on the device page; an opaque one does not.
+            model_id=self.target_id
+            if self.target is not Target.ACCOUNT and len(self.target_id) <= 12
+            else None,
             name=self._device_name(),
         )
 

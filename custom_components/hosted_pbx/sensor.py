@@ -21,7 +21,7 @@ from .api import Capability
 from .api.models import AccountData, CallDirection, CallStatus, ExtensionStatus
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
 from .devices import Target, targets
-from .entity import HostedPbxEntity, async_add_entities_as_found
+from .entity import HostedPbxEntity, async_add_entities_as_found, format_own_number
 
 # Coordinator-driven: entities never call the provider themselves.
 PARALLEL_UPDATES = 0
@@ -37,6 +37,8 @@ class HostedPbxSensorDescription(SensorEntityDescription):
     # Any one of these among the provider's capabilities (none: every provider).
     capabilities: frozenset[Capability] = frozenset()
     value_fn: Callable[[AccountData, str], SensorValue]
+    # A phone number, shown international and readable like the number devices.
+    phone_number: bool = False
     exists_fn: Callable[[AccountData, str], bool] = lambda _data, _target: True
 
 
@@ -75,6 +77,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         translation_key="call_remote_number",
         target=Target.EXTENSION,
         capabilities=frozenset({Capability.CALL_DETAILS}),
+        phone_number=True,
         value_fn=lambda data, ext: _call(data, ext)[0],
     ),
     HostedPbxSensorDescription(
@@ -237,7 +240,10 @@ class HostedPbxSensor(HostedPbxEntity, SensorEntity):
     @property
     def native_value(self) -> SensorValue:
         """The current value."""
-        return self.entity_description.value_fn(self.coordinator.data, self.target_id)
+        value = self.entity_description.value_fn(self.coordinator.data, self.target_id)
+        if self.entity_description.phone_number and isinstance(value, str) and value:
+            return format_own_number(value, self.coordinator.spec.region)
+        return value
 
     @property
     def native_unit_of_measurement(self) -> str | None:
