@@ -309,7 +309,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_placeholders={"retry_after": str(round(blocked))},
             )
         reads = [r for r in self.client.plan_reads(data) if r.name not in self.disabled_reads]
-        read = self.planner.next_read(reads, self._unwatched(reads), data)
+        read = self.planner.next_read(
+            reads, self._unwatched(reads), data, slot=_slot(self.budget).total_seconds()
+        )
         if read is None or not self.budget.poll_allowed(read.cost):
             if self._failure is not None:
                 # A slot without a read proves nothing: the last failure still stands.

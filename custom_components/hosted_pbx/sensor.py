@@ -201,6 +201,10 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         value_fn=lambda data, ext: (
             state.user_agent if (state := data.extension_states.get(ext)) else None
         ),
+        # Added once a phone has reported one (some providers never do).
+        exists_fn=lambda data, ext: bool(
+            (state := data.extension_states.get(ext)) and state.user_agent
+        ),
     ),
     HostedPbxSensorDescription(
         key="call_status",
@@ -228,6 +232,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         target=Target.NUMBER,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data, number: data.numbers[number].package,
+        exists_fn=lambda data, number: data.numbers[number].package is not None,
     ),
 )
 
