@@ -119,7 +119,8 @@ async def _quiet() -> None:
 
 
 def _business_isp() -> Simulated:
-    sim = BusinessIspSimulator()
+    # Other numbers than the VdB demo account has, so the two are not confused.
+    sim = BusinessIspSimulator(numbers=("0301234567", "0301234568"))
     info = {"username": sim.username, "password": sim.password, "numbers": "\n".join(sim.numbers)}
     return Simulated(
         "business_isp",

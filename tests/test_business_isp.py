@@ -772,3 +772,21 @@ async def test_both_at_once_mode(
     device = _number_device(hass, account)
     await _action(hass, "click_to_call", {"device_id": device, "number": CALLEE, "mode": "both"})
     assert bisp.received[0]["type"] == "2"
+
+
+async def test_polling_stops_at_the_maximum_call_duration(
+    hass: HomeAssistant,
+    bisp: BusinessIspSimulator,
+    bisp_entry: ConfigEntry,
+    account: str,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    client = bisp_entry.runtime_data.coordinator.client
+    client.max_call_seconds = RINGING_UNTIL + 5  # the default is two hours
+    await _call(hass, account)
+    await run_for(hass, freezer, RINGING_UNTIL + 10)
+    assert _state(hass, account) == "ended"
+    assert bisp.open_sessions == []
+    polls = _polls(bisp)
+    await run_for(hass, freezer, 60)
+    assert _polls(bisp) == polls

@@ -49,6 +49,17 @@ def _call(data: AccountData, extension_id: str) -> tuple[str | None, CallDirecti
     return state.remote_number, state.direction, state.duration or 0
 
 
+NO_CALL = "none"
+
+
+def _direction(data: AccountData, extension_id: str) -> str | None:
+    state = data.extension_states.get(extension_id)
+    if state is not None and state.status is ExtensionStatus.IDLE:
+        return NO_CALL
+    direction = _call(data, extension_id)[1]
+    return direction.value if direction else None
+
+
 def _status(data: AccountData, extension_id: str) -> str | None:
     state = data.extension_states.get(extension_id)
     return None if state is None or state.status is None else state.status.value
@@ -86,8 +97,9 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         target=Target.EXTENSION,
         capabilities=frozenset({Capability.EXTENSION_STATUS}),
         device_class=SensorDeviceClass.ENUM,
-        options=[direction.value for direction in CallDirection],
-        value_fn=lambda data, ext: (direction := _call(data, ext)[1]) and direction.value,
+        # "none" when the phone is idle: "no call" reads better than "unknown".
+        options=[*(direction.value for direction in CallDirection), NO_CALL],
+        value_fn=lambda data, ext: _direction(data, ext),
     ),
     HostedPbxSensorDescription(
         key="call_duration",

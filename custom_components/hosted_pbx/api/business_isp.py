@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -84,6 +85,7 @@ QUOTA_RETRY_AFTER: Final = QUOTA.window
 
 # Status polls in a row that tell nothing (status 3 "Unknown" or an unreadable answer)
 # after which a session is given up and ended: ~30 s at the suggested 1 s polling.
+MAX_CALL_SECONDS: Final = 2 * 3600.0  # a call is hung up and no longer polled after this
 MAX_STUCK_POLLS: Final = 30
 
 
@@ -435,6 +437,7 @@ class BusinessIspClient:
         sms_url: str = DEFAULT_SMS_URL,
         gate: RequestGate | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
+        max_call_seconds: float = MAX_CALL_SECONDS,
     ) -> None:
         """Create a client; the aiohttp session belongs to the caller.
 
@@ -447,6 +450,7 @@ class BusinessIspClient:
         self._url = endpoint(base_url, CONNECT_PAGE)
         self._sms_url = endpoint(sms_url, SMS_PAGE)
         self._http = HttpTransport(session, gate=gate, timeout=request_timeout)
+        self.max_call_seconds = max_call_seconds
         self._sessions: dict[str, _Session] = {}
         self._calls: dict[str, CallSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -713,6 +717,14 @@ class BusinessIspClient:
             session = self._sessions.get(key)
             if session is None:
                 return self._calls.get(key) or CallSession(key, CallStatus.IDLE)
+            if (datetime.now(UTC) - session.started).total_seconds() > self.max_call_seconds:
+                # Polling a call once a second forever is a cost nobody asked for: after the
+                # maximum, hang up, end the session and stop.
+                with contextlib.suppress(ProviderError):
+                    await self._command(session.token, "hangUp")
+                session.status = CallStatus.ENDED
+                await self._end(key, session)
+                return self._calls[key]
             try:
                 code = await self._command(session.token, "getStatus")
                 if code in RESPONSE_CODES:
