@@ -189,6 +189,7 @@ class VdbSimulator:
         """Build the account; the seed fixes credits, CDRs and run_activity's choices."""
         self.username = username
         self.password = password
+        self.url = ""  # the API address, once a server runs it
         self.quota = QuotaCounter(limit=QUOTA_LIMIT, window=QUOTA_WINDOW)
         self._other_quotas: dict[str, QuotaCounter] = {}
         self.fault = Fault.NONE

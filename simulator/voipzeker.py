@@ -171,6 +171,7 @@ class VoipzekerSimulator:
         self.calls: list[dict[str, str]] = []
         self.cdr: list[CdrEntry] = []
         self.webhook_url: str | None = None
+        self.url = ""  # the API address, once a server runs it
         self.live: dict[str, LiveCall] = {}
         self._seed_cdr()
         self.invitation_id = self.issue_invitation()

@@ -58,7 +58,7 @@ async def vdb_sim(
     """A VdB simulator listening on 127.0.0.1; ``vdb_sim.url`` is its API base."""
     sim = VdbSimulator(**vdb_sim_options)
     server = SimulatorServer(sim.app, "/API/")
-    sim.url = await server.start()  # type: ignore[attr-defined]
+    sim.url = await server.start()
     yield sim
     await server.stop()
 
@@ -74,7 +74,7 @@ def vdb_entry(hass: HomeAssistant, vdb_sim: VdbSimulator) -> MockConfigEntry:
             CONF_PROVIDER: "vdb",
             CONF_USERNAME: vdb_sim.username,
             CONF_PASSWORD: vdb_sim.password,
-            CONF_URL: vdb_sim.url,  # type: ignore[attr-defined]
+            CONF_URL: vdb_sim.url,
         },
     )
     entry.add_to_hass(hass)
@@ -106,7 +106,7 @@ async def zeker(
     """A VOIPZeker simulator on 127.0.0.1; ``zeker.url`` is its API base."""
     sim = VoipzekerSimulator(**zeker_options)
     server = SimulatorServer(sim.app, VOIPZEKER_PATH)
-    sim.url = await server.start()  # type: ignore[attr-defined]
+    sim.url = await server.start()
     yield sim
     await server.stop()
 
@@ -130,7 +130,7 @@ def zeker_entry(hass: HomeAssistant, zeker: VoipzekerSimulator) -> MockConfigEnt
         data={
             CONF_PROVIDER: "voipzeker",
             "login_token": LOGIN_TOKEN,
-            CONF_URL: zeker.url,  # type: ignore[attr-defined]
+            CONF_URL: zeker.url,
         },
     )
     entry.add_to_hass(hass)

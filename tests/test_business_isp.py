@@ -790,3 +790,17 @@ async def test_polling_stops_at_the_maximum_call_duration(
     polls = _polls(bisp)
     await run_for(hass, freezer, 60)
     assert _polls(bisp) == polls
+
+
+async def test_the_maximum_call_duration_is_an_option(
+    hass: HomeAssistant, bisp: BusinessIspSimulator, bisp_entry: ConfigEntry
+) -> None:
+    client = bisp_entry.runtime_data.coordinator.client
+    assert client.max_call_seconds == 7200  # two hours by default
+    result = await hass.config_entries.options.async_init(bisp_entry.entry_id)
+    assert "max_call_minutes" in result["data_schema"].schema
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"quota_share": 80, "max_call_minutes": 30, "low_credit_threshold": 5}
+    )
+    await hass.async_block_till_done()
+    assert client.max_call_seconds == 1800

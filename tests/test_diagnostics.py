@@ -71,3 +71,18 @@ async def test_no_credential_in_any_log_line(
         for secret in secrets:
             assert secret not in line, f"secret in log: {line}"
     assert "Error fetching" in caplog.text  # the failures were logged, just not the secrets
+
+
+async def test_api_address_with_credentials_is_redacted(
+    hass: HomeAssistant, vdb_sim: VdbSimulator, vdb_entry: MockConfigEntry
+) -> None:
+    # A reseller's address may carry user:password; diagnostics never show the address.
+    with_userinfo = vdb_sim.url.replace("http://", "http://reseller:s3cret-pw@")
+    hass.config_entries.async_update_entry(vdb_entry, data={**vdb_entry.data, "url": with_userinfo})
+    assert await hass.config_entries.async_setup(vdb_entry.entry_id)
+    await hass.async_block_till_done()
+    text = json.dumps(await async_get_config_entry_diagnostics(hass, vdb_entry))
+    assert "s3cret-pw" not in text
+    assert "127.0.0.1" not in text
+    # Extension names are people's names.
+    assert "Toestel 1" not in text

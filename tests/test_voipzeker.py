@@ -78,7 +78,7 @@ async def _submit(hass: HomeAssistant, sim: VoipzekerSimulator, invitation: str)
     flow_id = await _form(hass)
     return await hass.config_entries.flow.async_configure(
         flow_id,
-        {"invitation_id": invitation, "advanced": {CONF_URL: sim.url}},  # type: ignore[attr-defined]
+        {"invitation_id": invitation, "advanced": {CONF_URL: sim.url}},
     )
 
 
@@ -126,7 +126,7 @@ async def test_refused_invitation_then_a_good_one(
     hass: HomeAssistant, zeker: VoipzekerSimulator
 ) -> None:
     flow_id = await _form(hass)
-    url = zeker.url  # type: ignore[attr-defined]
+    url = zeker.url
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"invitation_id": "ZZZZZZ", "advanced": {CONF_URL: url}}
     )
@@ -164,7 +164,7 @@ async def test_retry_after_a_failed_check_reuses_the_provisioned_token(
     hass: HomeAssistant, zeker: VoipzekerSimulator
 ) -> None:
     flow_id = await _form(hass)
-    url = zeker.url  # type: ignore[attr-defined]
+    url = zeker.url
     fields = {"invitation_id": zeker.invitation_id, "advanced": {CONF_URL: url}}
     zeker.fault = Fault.HTTP_500
     result = await hass.config_entries.flow.async_configure(flow_id, fields)
@@ -235,7 +235,7 @@ async def test_reconfigure_asks_only_for_the_url(
     assert set(result["data_schema"].schema["advanced"].schema.schema) == {CONF_URL}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"advanced": {CONF_URL: zeker.url}},  # type: ignore[attr-defined]
+        {"advanced": {CONF_URL: zeker.url}},
     )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"

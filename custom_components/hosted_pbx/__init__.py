@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -18,7 +18,7 @@ from .coordinator import (
     budget_store,
     cache_store,
 )
-from .devices import async_account_device, parse_identifier, targets
+from .devices import async_account_device, async_ensure_devices, parse_identifier, targets
 from .intents import async_setup_intents
 from .providers import get_spec
 from .services import async_setup_services
@@ -67,6 +67,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
         hass, entry, coordinator.account_id, coordinator.account_name, spec.name
     )
     entry.runtime_data = HostedPbxRuntimeData(coordinator, account.id)
+    made: set[tuple[str, str]] = set()
+
+    @callback
+    def _ensure_devices() -> None:
+        async_ensure_devices(
+            hass,
+            entry,
+            coordinator.data,
+            (coordinator.account_id, account.id, spec.name),
+            made,
+            spec.region,
+        )
+
+    _ensure_devices()
+    entry.async_on_unload(coordinator.async_add_listener(_ensure_devices))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_webhook(hass, entry)
     await async_setup_socket(hass, entry)

@@ -19,6 +19,8 @@ CONF_QUOTA_SHARE: Final = "quota_share"
 # Percent of the provider's quota Home Assistant may use: the portal and other tools keep room.
 DEFAULT_QUOTA_SHARE: Final = 80
 CONF_NOTIFY_TO: Final = "sms_notify_to"  # who the notify entities text
+CONF_MAX_CALL_MINUTES: Final = "max_call_minutes"  # placed calls are followed this long
+DEFAULT_MAX_CALL_MINUTES: Final = 120
 CONF_LOW_CREDIT: Final = "low_credit_threshold"
 DEFAULT_LOW_CREDIT: Final = 5.0  # in the account's currency
 

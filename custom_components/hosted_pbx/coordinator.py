@@ -19,7 +19,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from . import cache
-from .api import Closes, KnowsPublicIp, Provider
+from .api import Closes, KnowsPublicIp, LimitsCallLength, Provider
 from .api.errors import (
     AuthError,
     ErrorReason,
@@ -30,9 +30,11 @@ from .api.errors import (
 from .api.models import AccountData, CallStatus, ExtensionStatus, Freshness, Read
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
 from .const import (
+    CONF_MAX_CALL_MINUTES,
     CONF_QUOTA_SHARE,
     CONF_WATCHED_EXTENSIONS,
     CONF_WATCHED_QUEUES,
+    DEFAULT_MAX_CALL_MINUTES,
     DEFAULT_QUOTA_SHARE,
     DOMAIN,
     EVENT_CALL,
@@ -190,6 +192,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         )
         # The options in force (the options flow applies new ones before it saves them).
         self.options: dict[str, Any] = dict(entry.options)
+        if isinstance(client, LimitsCallLength) and CONF_MAX_CALL_MINUTES in entry.options:
+            client.max_call_seconds = float(entry.options[CONF_MAX_CALL_MINUTES]) * 60
         self.account_id = entry.unique_id or entry.entry_id
         self.account_name = spec.account_name(self.account_id)
         self.stale = StaleDevices(self.account_id)
@@ -388,6 +392,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     def async_apply_options(self, options: Mapping[str, Any]) -> None:
         """New options only change the planner and the budget: no reload needed."""
         self.options = dict(options)
+        if isinstance(self.client, LimitsCallLength):
+            minutes = options.get(CONF_MAX_CALL_MINUTES, DEFAULT_MAX_CALL_MINUTES)
+            self.client.max_call_seconds = float(minutes) * 60
         share = options.get(CONF_QUOTA_SHARE, DEFAULT_QUOTA_SHARE) / 100
         self.budget.set_share(share)
         self.update_interval = _slot(self.budget)

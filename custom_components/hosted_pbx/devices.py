@@ -16,7 +16,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
+from .api.errors import InvalidRequest
 from .api.models import AccountData
+from .api.phone import parse_own_number, readable
 from .const import DOMAIN, LOGGER
 
 # A device the provider no longer lists is removed only when two structure reads at
@@ -60,6 +62,14 @@ def parse_identifier(identifier: str) -> tuple[str, Target, str] | None:
     return parts[0], Target(parts[1]), parts[2]
 
 
+def format_own_number(number: str, region: str) -> str:
+    """One of the account's numbers, international and readable (``+31 20 123 4567``)."""
+    try:
+        return readable(parse_own_number(number, region))
+    except InvalidRequest:
+        return number
+
+
 def targets(data: AccountData) -> dict[Target, Mapping[str, object]]:
     """The provider's current ids per kind of device."""
     return {
@@ -98,6 +108,43 @@ def async_account_device(
         model=MODELS[Target.ACCOUNT],
         name=name,
     )
+
+
+@callback
+def async_ensure_devices(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    data: AccountData,
+    account: tuple[str, str, str],
+    known: set[tuple[str, str]],
+    region: str,
+) -> None:
+    """A device for every extension, number, queue and mailbox, even one without entities.
+
+    Actions address devices (a number to text from), so a number needs its device whether
+    or not the provider reports anything about it. ``account`` is (account id, account
+    device id, manufacturer); ``known`` holds the identifiers already made.
+    """
+    account_id, account_device_id, manufacturer = account
+    registry = dr.async_get(hass)
+    for target, items in targets(data).items():
+        for target_id, item in items.items():
+            identifier = device_identifier(account_id, target, target_id)
+            if identifier in known:
+                continue
+            device = registry.async_get_or_create(
+                config_entry_id=entry.entry_id,
+                identifiers={identifier},
+                manufacturer=manufacturer,
+                model=MODELS[target],
+                name=format_own_number(target_id, region)
+                if target is Target.NUMBER
+                else str(getattr(item, "name", "") or target_id),
+            )
+            if device.via_device_id != account_device_id:
+                # Linked through the registry: the DeviceInfo key differs between releases.
+                registry.async_update_device(device.id, via_device_id=account_device_id)
+            known.add(identifier)
 
 
 @dataclass

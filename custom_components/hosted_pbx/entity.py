@@ -12,10 +12,8 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api.errors import InvalidRequest
-from .api.phone import parse_own_number, readable
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .devices import MODELS, Target, device_identifier, targets
+from .devices import MODELS, Target, device_identifier, format_own_number, targets
 
 
 class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
@@ -94,14 +92,6 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
         if self.target is Target.ACCOUNT:
             return True
         return self.target_id in targets(self.coordinator.data)[self.target]
-
-
-def format_own_number(number: str, region: str) -> str:
-    """One of the account's numbers, international and readable (``+31 20 123 4567``)."""
-    try:
-        return readable(parse_own_number(number, region))
-    except InvalidRequest:
-        return number
 
 
 def async_add_entities_as_found(

@@ -19,14 +19,16 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from .api import SendsSms
+from .api import LimitsCallLength, SendsSms
 from .const import (
     CONF_LOW_CREDIT,
+    CONF_MAX_CALL_MINUTES,
     CONF_NOTIFY_TO,
     CONF_QUOTA_SHARE,
     CONF_WATCHED_EXTENSIONS,
     CONF_WATCHED_QUEUES,
     DEFAULT_LOW_CREDIT,
+    DEFAULT_MAX_CALL_MINUTES,
     DEFAULT_QUOTA_SHARE,
 )
 from .coordinator import HostedPbxConfigEntry
@@ -85,6 +87,13 @@ class HostedPbxOptionsFlow(OptionsFlow):
             recipient = options.get(CONF_NOTIFY_TO, "")
             fields[vol.Optional(CONF_NOTIFY_TO, description={"suggested_value": recipient})] = (
                 TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+            )
+        if isinstance(coordinator.client, LimitsCallLength):
+            minutes = options.get(CONF_MAX_CALL_MINUTES, DEFAULT_MAX_CALL_MINUTES)
+            fields[vol.Required(CONF_MAX_CALL_MINUTES, default=minutes)] = NumberSelector(
+                NumberSelectorConfig(
+                    min=5, max=600, step=5, unit_of_measurement="min", mode=NumberSelectorMode.BOX
+                )
             )
         threshold = options.get(CONF_LOW_CREDIT, DEFAULT_LOW_CREDIT)
         fields[vol.Required(CONF_LOW_CREDIT, default=threshold)] = NumberSelector(

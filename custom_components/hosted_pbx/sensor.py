@@ -20,8 +20,8 @@ from homeassistant.helpers.typing import StateType
 from .api import Capability
 from .api.models import AccountData, CallDirection, CallStatus, ExtensionStatus
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .devices import Target, targets
-from .entity import HostedPbxEntity, async_add_entities_as_found, format_own_number
+from .devices import Target, format_own_number, targets
+from .entity import HostedPbxEntity, async_add_entities_as_found
 
 # Coordinator-driven: entities never call the provider themselves.
 PARALLEL_UPDATES = 0

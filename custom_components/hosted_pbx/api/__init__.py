@@ -126,6 +126,13 @@ class KnowsPublicIp(Protocol):
 
 
 @runtime_checkable
+class LimitsCallLength(Protocol):
+    """A provider whose placed calls the client follows, up to a maximum duration."""
+
+    max_call_seconds: float
+
+
+@runtime_checkable
 class Closes(Protocol):
     """A provider that holds something open (call sessions) until it is closed."""
 
