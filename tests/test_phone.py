@@ -21,7 +21,7 @@ from custom_components.hosted_pbx.api.vdb import SENDER_PATTERN
         "0612345678 ext 12",  # an extension suffix is not sent on
         "0612345678;12",
         "06-1234-5678x3",
-        "０６１２３４５６７８",  # full-width digits
+        "\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",  # full-width digits
     ],
 )
 def test_what_cannot_be_dialled_as_typed_is_refused(typed: str) -> None:
@@ -61,7 +61,7 @@ def test_an_account_number_is_read_as_international_first() -> None:
     assert international_digits(parse_own_number("0201234567", "NL")) == "31201234567"
 
 
-@pytest.mark.parametrize("sender", ["１２３４５", "Kantoor١", "Bedrijf B.V.", "A" * 12])
+@pytest.mark.parametrize("sender", ["\uff11\uff12\uff13\uff14\uff15", "Kantoor\u0661", "Bedrijf B.V.", "A" * 12])
 def test_sms_sender_is_plain_ascii(sender: str) -> None:
     assert SENDER_PATTERN.match(sender) is None
 
