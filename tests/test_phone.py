@@ -61,7 +61,9 @@ def test_an_account_number_is_read_as_international_first() -> None:
     assert international_digits(parse_own_number("0201234567", "NL")) == "31201234567"
 
 
-@pytest.mark.parametrize("sender", ["\uff11\uff12\uff13\uff14\uff15", "Kantoor\u0661", "Bedrijf B.V.", "A" * 12])
+@pytest.mark.parametrize(
+    "sender", ["\uff11\uff12\uff13\uff14\uff15", "Kantoor\u0661", "Bedrijf B.V.", "A" * 12]
+)
 def test_sms_sender_is_plain_ascii(sender: str) -> None:
     assert SENDER_PATTERN.match(sender) is None
 
