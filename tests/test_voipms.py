@@ -720,3 +720,26 @@ async def test_api_password_not_in_logs_or_diagnostics(
         for secret in secrets:
             assert secret not in line, f"secret in log: {line}"
     assert diagnostics["provider"] == "voipms"
+
+
+async def test_without_a_url_received_texts_are_polled(
+    hass: HomeAssistant,
+    voipms_entry: MockConfigEntry,
+    voipms: VoipmsSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No external URL: getSMS at a low rate, the same event once per message."""
+    assert await async_setup_component(hass, "webhook", {})
+    assert await hass.config_entries.async_setup(voipms_entry.entry_id)
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, EVENT_SMS)
+    did = _dids(voipms)[1]
+    await voipms.deliver_sms(SENDER, did, "polled text")  # nobody to deliver to: kept
+    await run_for(hass, freezer, 1900, step=20)
+    assert [event.data["message"] for event in events] == ["polled text"]
+    assert events[0].data["to"] == did
+    polls = voipms.methods.count("getSMS")
+    assert 1 <= polls <= 3  # every 15 minutes at most
+    await run_for(hass, freezer, 1000, step=20)
+    assert len(events) == 1  # read again, not fired again
+    assert voipms.quota.violations == 0

@@ -178,7 +178,7 @@ async def test_plan_and_every_read(client: VoipmsClient, sim: VoipmsSimulator) -
     assert all(read.extension_id == read.target for read in registrations)
     assert {read.freshness for read in registrations} == {Freshness.FREQUENT}
     slow = {read.name for read in plan if read.freshness is Freshness.SLOW}
-    assert slow == {"balance", "cdr"}
+    assert slow == {"balance", "cdr", "received_sms"}  # texts: the fallback without a URL
     sim.add_voicemail("102", urgent=True)
     sim.methods.clear()
     for read in plan:

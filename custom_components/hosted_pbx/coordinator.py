@@ -34,6 +34,7 @@ from .const import (
     CONF_QUOTA_SHARE,
     CONF_WATCHED_EXTENSIONS,
     CONF_WATCHED_QUEUES,
+    CONF_WEBHOOK_REGISTERED,
     DEFAULT_MAX_CALL_MINUTES,
     DEFAULT_QUOTA_SHARE,
     DOMAIN,
@@ -253,6 +254,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             raise
         self._fire_call_events(before, updated)
         self._dispatch_status_events(before, updated)
+        self._messages_as_events(before, updated)
         return updated
 
     @callback
@@ -312,7 +314,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_key="quota",
                 translation_placeholders={"retry_after": str(round(blocked))},
             )
-        reads = [r for r in self.client.plan_reads(data) if r.name not in self.disabled_reads]
+        skipped = self.disabled_reads | self._pushed_reads()
+        reads = [r for r in self.client.plan_reads(data) if r.name not in skipped]
         read = self.planner.next_read(
             reads, self._unwatched(reads), data, slot=_slot(self.budget).total_seconds()
         )
@@ -359,6 +362,36 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if read.freshness is not Freshness.LIVE:
             self._cache.async_delay_save(self._cache_snapshot, CACHE_SAVE_DELAY)
         return updated
+
+    def _pushed_reads(self) -> frozenset[str]:
+        """Fallback reads not needed while the provider calls our webhook."""
+        push = self.spec.push
+        if push is None or not self.config_entry.data.get(CONF_WEBHOOK_REGISTERED):
+            return frozenset()
+        return push.covers
+
+    @callback
+    def _messages_as_events(self, before: AccountData, after: AccountData) -> None:
+        """Texts found by polling become the same events a push gives, once each."""
+        if after.messages == before.messages:
+            return
+        for message in after.messages:
+            data = {
+                "id": message.id,
+                "from": message.from_number,
+                "to": message.to_number,
+                "message": message.text,
+                "timestamp": message.received.isoformat() if message.received else "",
+            }
+            self.async_push(
+                PushEvent(
+                    event_type="sms_received",
+                    data=data,
+                    dedup_key=f"sms|{message.id}",
+                    refresh=False,
+                    device_events=(("number", message.to_number, "sms_received"),),
+                )
+            )
 
     def _structure_reads(self, data: AccountData) -> list[Read]:
         return [r for r in self.client.plan_reads(data) if r.freshness is Freshness.STRUCTURE]

@@ -215,6 +215,17 @@ class CallSession:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """A text message received on one of the account's numbers."""
+
+    id: str
+    from_number: str
+    to_number: str
+    text: str
+    received: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountData:
     """Everything known about one account; replaced (never mutated) on each read."""
 
@@ -229,6 +240,8 @@ class AccountData:
     routes: Mapping[str, Route] = field(default_factory=dict)
     mailboxes: Mapping[str, Mailbox] = field(default_factory=dict)
     calls: Mapping[str, CallSession] = field(default_factory=dict)
+    # Texts received lately, newest last (read where the provider cannot push them).
+    messages: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ from .models import (
     ExtensionStatus,
     Freshness,
     Mailbox,
+    Message,
     PhoneNumber,
     Read,
     Route,
@@ -148,6 +149,10 @@ _DIDS = Read("dids", "dids", Freshness.FREQUENT)  # routes change with the forwa
 _VOICEMAILS = Read("voicemails", "mailboxes", Freshness.FREQUENT)
 _BALANCE = Read("balance", "account", Freshness.SLOW)
 _CALLS_TODAY = Read("cdr", "calls_today", Freshness.SLOW)
+# Received texts by polling: only needed where Home Assistant has no URL for the callback.
+_RECEIVED_SMS = Read("received_sms", "sms", Freshness.SLOW)
+RECEIVED_SMS = _RECEIVED_SMS.name
+MAX_MESSAGES = 50
 REGISTRATION = "registration"
 
 
@@ -911,6 +916,16 @@ class VoipmsClient:
         body = await self._call("getCDR", params)
         return parse_calls_today(body, dids)
 
+    async def _read_received_sms(self, data: AccountData) -> AccountData:
+        """The fallback without a webhook: texts of the last day, newest last."""
+        now = datetime.now(UTC)
+        texts = await self.async_received_sms(now - timedelta(days=1), now)
+        messages = tuple(
+            Message(sms.id, sms.from_number, sms.to_did, sms.message, sms.timestamp)
+            for sms in texts
+        )
+        return replace(data, messages=messages[-MAX_MESSAGES:])
+
     async def async_received_sms(
         self, since: datetime, now: datetime | None = None
     ) -> list[InboundSms]:
@@ -958,6 +973,7 @@ class VoipmsClient:
             _CALLS_TODAY,
             _ACCOUNTS,
             _FORWARDINGS,
+            _RECEIVED_SMS,
         ]
 
     async def async_read(self, read: Read, data: AccountData) -> AccountData:
@@ -972,6 +988,7 @@ class VoipmsClient:
             _CALLS_TODAY.name: self._read_calls_today,
             _ACCOUNTS.name: self._read_accounts,
             _FORWARDINGS.name: self._read_forwardings,
+            _RECEIVED_SMS.name: self._read_received_sms,
         }
         handler = handlers.get(read.name)
         if handler is None:

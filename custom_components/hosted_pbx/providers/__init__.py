@@ -64,6 +64,8 @@ class WebhookPush:
     async_register: Callable[[Provider, str], Awaitable[None]]
     parse: Callable[[Provider, Mapping[str, str]], PushEvent | None]
     answer: str = ""  # the body the provider expects back (VoIP.ms wants "ok")
+    # Reads the push makes needless once the provider calls the webhook (a fallback).
+    covers: frozenset[str] = frozenset()
 
 
 type PushSink = Callable[[PushEvent], None]

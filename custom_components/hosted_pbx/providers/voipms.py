@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from ..api import Provider, RequestGate
-from ..api.voipms import DEFAULT_URL, VoipmsClient, parse_sms_callback
+from ..api.voipms import DEFAULT_URL, RECEIVED_SMS, VoipmsClient, parse_sms_callback
 from . import CredentialField, FieldType, ProviderSpec, PushEvent, WebhookPush
 
 
@@ -67,7 +67,12 @@ SPEC = ProviderSpec(
     default_url=DEFAULT_URL,
     region="CA",
     currency="CAD",
-    push=WebhookPush(async_register=_register, parse=_parse, answer="ok"),
+    push=WebhookPush(
+        async_register=_register,
+        parse=_parse,
+        answer="ok",
+        covers=frozenset({RECEIVED_SMS}),
+    ),
     receives_sms=True,
     account_name=lambda account_id: f"VoIP.ms {account_id}",
 )
