@@ -57,7 +57,7 @@ async def test_a_call_seen_by_polling_fires_ringing_answered_ended(
     vdb_sim.set_live_call("1201", direction="in", state="Ringing", remote="31612345678")
     ringing = await _until(hass, freezer, calls, "incoming_call")
     assert ringing["direction"] == "inbound"
-    assert ringing["number"] == "31612345678"
+    assert ringing["number"] == "+31612345678"  # E.164
     vdb_sim.set_live_call("1201", direction="in", state="Up", remote="31612345678")
     await _until(hass, freezer, calls, "answered")
     vdb_sim.clear_live_call("1201")

@@ -23,11 +23,13 @@ from .api import Closes, KnowsPublicIp, LimitsCallLength, Provider
 from .api.errors import (
     AuthError,
     ErrorReason,
+    InvalidRequest,
     PermissionDenied,
     ProviderError,
     QuotaExceeded,
 )
 from .api.models import AccountData, CallStatus, ExtensionStatus, Freshness, Read
+from .api.phone import e164, parse_own_number
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
 from .const import (
     CONF_MAX_CALL_MINUTES,
@@ -269,9 +271,18 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
                 data = {"direction": state.direction.value if state.direction else ""}
                 if kind == "ended":
                     data["duration"] = str(old.duration or 0)
-                if state.remote_number or old.remote_number:
-                    data["number"] = state.remote_number or old.remote_number or ""
+                if remote := state.remote_number or old.remote_number:
+                    data |= self._caller(after, remote)
                 self.async_device_event(Target.EXTENSION, extension_id, kind, data)
+
+    def _caller(self, data: AccountData, remote: str) -> dict[str, str]:
+        """The other party: another extension by its name, else a number in E.164."""
+        if extension := data.extensions.get(remote):
+            return {"number": remote, "name": extension.name}
+        try:
+            return {"number": e164(parse_own_number(remote, self.spec.region))}
+        except InvalidRequest:
+            return {"number": remote}
 
     @callback
     def async_device_event(
