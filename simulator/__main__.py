@@ -88,6 +88,7 @@ def _voipcenter() -> Simulated:
         "api_key": sim.api_key,
         "customer_number": sim.customer_number,
         "password": sim.password,
+        "websocket_user": sim.ws_username,  # the websocket add-on: live call events
     }
     return Simulated(
         "voipcenter",

@@ -743,3 +743,23 @@ async def test_without_a_url_received_texts_are_polled(
     await run_for(hass, freezer, 1000, step=20)
     assert len(events) == 1  # read again, not fired again
     assert voipms.quota.violations == 0
+
+
+async def test_the_route_before_forwarding_survives_a_reload(
+    hass: HomeAssistant,
+    loaded_voipms: MockConfigEntry,
+    voipms: VoipmsSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    account = _account(voipms)
+    first = _dids(voipms)[0]
+    switch = _entity(hass, "switch", f"{account}|number|{first}|call_forwarding")
+    original = voipms.dids[first].routing
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    assert voipms.dids[first].routing.startswith("fwd:")
+    assert await hass.config_entries.async_reload(loaded_voipms.entry_id)
+    await hass.async_block_till_done()
+    await run_for(hass, freezer, 120)
+    # The new client never saw the original route: it comes from the saved state.
+    await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
+    assert voipms.dids[first].routing == original

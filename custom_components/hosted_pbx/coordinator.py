@@ -217,6 +217,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             # Pushed events seen before the restart stay seen: no event fires twice.
             now = time.monotonic()
             self._seen_push = {str(key): now for key in seen[-DEDUP_MAX:]}
+        if saved is not None and self.spec.restore_state is not None:
+            self.spec.restore_state(self.client, saved.get("provider"))
         if (cached := cache.load(saved)) is not None:
             # Devices and slow values as they were: live reads go first.
             self._structure = cached
@@ -639,7 +641,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             await self._cache.async_save(self._cache_snapshot())
 
     def _cache_snapshot(self) -> dict[str, Any]:
-        return {**cache.dump(self.data), "seen": list(self._seen_push)[-DEDUP_MAX:]}
+        snapshot = {**cache.dump(self.data), "seen": list(self._seen_push)[-DEDUP_MAX:]}
+        if self.spec.save_state is not None:
+            snapshot["provider"] = self.spec.save_state(self.client)
+        return snapshot
 
 
 class _StructureChanged(Exception):

@@ -129,6 +129,10 @@ class ProviderSpec:
     receives_sms: bool = False
     # Keys in entry data that are derived (tokens, hashes): never shown, always redacted.
     stored_secrets: frozenset[str] = frozenset()
+    # What the client learns and should keep across restarts (VoIP.ms: the route a
+    # number had before it was forwarded), kept in the entry's cache.
+    save_state: Callable[[Provider], dict[str, Any]] | None = None
+    restore_state: Callable[[Provider, Any], None] | None = None
     # The account device's name, from the account id (the entry's unique id).
     account_name: Callable[[str], str] = field(default=lambda account_id: account_id)
 

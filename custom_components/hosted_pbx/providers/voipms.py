@@ -16,6 +16,8 @@ from ..api import Provider, RequestGate
 from ..api.voipms import DEFAULT_URL, RECEIVED_SMS, VoipmsClient, parse_sms_callback
 from . import CredentialField, FieldType, ProviderSpec, PushEvent, WebhookPush
 
+CONF_CURRENCY = "currency"
+
 
 def _client(
     data: Mapping[str, Any], session: aiohttp.ClientSession, gate: RequestGate | None
@@ -26,7 +28,20 @@ def _client(
         api_password=data["api_password"],
         base_url=data.get("url") or DEFAULT_URL,
         gate=gate,
+        # Accounts are in CAD or USD; the API does not always say which.
+        currency=str(data.get(CONF_CURRENCY) or "CAD").strip().upper()[:3],
     )
+
+
+def _save_state(client: Provider) -> dict[str, Any]:
+    assert isinstance(client, VoipmsClient)
+    return {"routes": client.remembered_routes}
+
+
+def _restore_state(client: Provider, saved: Any) -> None:
+    assert isinstance(client, VoipmsClient)
+    if isinstance(saved, dict) and isinstance(routes := saved.get("routes"), dict):
+        client.restore_remembered_routes(routes)
 
 
 async def _register(client: Provider, url: str) -> None:
@@ -61,6 +76,7 @@ SPEC = ProviderSpec(
     fields=(
         CredentialField("username", FieldType.EMAIL, identifies=True),
         CredentialField("api_password", FieldType.PASSWORD, secret=True),
+        CredentialField(CONF_CURRENCY, required=False),
     ),
     reauth_fields=("api_password",),
     reconfigure_fields=("api_password",),
@@ -74,5 +90,7 @@ SPEC = ProviderSpec(
         covers=frozenset({RECEIVED_SMS}),
     ),
     receives_sms=True,
+    save_state=_save_state,
+    restore_state=_restore_state,
     account_name=lambda account_id: f"VoIP.ms {account_id}",
 )
