@@ -191,6 +191,18 @@ def _loaded_entries(hass: HomeAssistant) -> list[HostedPbxConfigEntry]:
     ]
 
 
+def _entities_by_device(
+    hass: HomeAssistant, target: Target, platform: str, key: str
+) -> dict[_Device, str]:
+    """Every loaded account's entity of one key, by the device it belongs to."""
+    return {
+        device: entity_id
+        for entry in _loaded_entries(hass)
+        for device in _devices(hass, entry, target)
+        if (entity_id := _entity_id(hass, device, platform, key))
+    }
+
+
 def _devices(hass: HomeAssistant, entry: HostedPbxConfigEntry, target: Target) -> list[_Device]:
     """The entry's devices of one kind, in the provider's order."""
     devices = async_devices_by_identifier(hass, entry.entry_id)
@@ -411,12 +423,7 @@ class DoNotDisturbIntent(intent.IntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         turn_on = slots[SLOT_STATE]["value"] == "on"
         said = _slot(slots, SLOT_EXTENSION)
-        switches = {
-            device: entity_id
-            for entry in _loaded_entries(hass)
-            for device in _devices(hass, entry, Target.EXTENSION)
-            if (entity_id := _entity_id(hass, device, "switch", "do_not_disturb"))
-        }
+        switches = _entities_by_device(hass, Target.EXTENSION, "switch", "do_not_disturb")
         if not switches:
             return _error(intent_obj, _say(language, "no_dnd"))
         candidates = list(switches)
@@ -559,12 +566,7 @@ class QueueIntent(intent.IntentHandler):
         language = _language(intent_obj)
         slots = self.async_validate_slots(intent_obj.slots)
         said = _slot(slots, SLOT_QUEUE)
-        sensors = {
-            device: entity_id
-            for entry in _loaded_entries(hass)
-            for device in _devices(hass, entry, Target.QUEUE)
-            if (entity_id := _entity_id(hass, device, "sensor", "queue_calls_waiting"))
-        }
+        sensors = _entities_by_device(hass, Target.QUEUE, "sensor", "queue_calls_waiting")
         if not sensors:
             return _error(intent_obj, _say(language, "no_queues"))
         queues = list(sensors)
