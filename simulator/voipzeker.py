@@ -45,6 +45,13 @@ STATUS_LIST = {
 }
 NAMES = ("Receptie", "Verkoop", "Support", "Magazijn", "Directie", "Planning", "Boekhouding")
 SWITCH_NAMES = ("Nachtstand", "Vakantie", "Storing", "Lunch")
+# The shared phonebook: (name, lastname, companyname, number as international digits).
+PHONEBOOK = (
+    ("Jan", "de Vries", "", "31612345678"),
+    ("", "", "Loodgietersbedrijf Smit", "31201234567"),
+    ("Fatima", "El Amrani", "Bakkerij Zoet", "31651234987"),
+    ("", "", "VOIPZeker", "31880660550"),
+)
 CDR_TIME = "%Y-%m-%d %H:%M:%S"
 # Numeric webhook statuses are not documented; these follow the extension status codes.
 WEBHOOK_STATUS = {"INCOMING_RINGING": 3, "OUTGOING_RINGING": 4, "CONNECTED": 6, "DISCONNECTED": 1}
@@ -171,6 +178,8 @@ class VoipzekerSimulator:
         self.calls: list[dict[str, str]] = []
         self.cdr: list[CdrEntry] = []
         self.webhook_url: str | None = None
+        self.phonebook = [self._phonebook_row(*entry) for entry in PHONEBOOK]
+        self.phonebook_refused = False  # answer listphonebookitems with 403 (admins only)
         self.url = ""  # the API address, once a server runs it
         self.live: dict[str, LiveCall] = {}
         self._seed_cdr()
@@ -187,6 +196,7 @@ class VoipzekerSimulator:
             "updateswitch": self._update_switch,
             "callnumber": self._call_number,
             "listcdrlogs": self._list_cdr,
+            "listphonebookitems": self._list_phonebook,
             "setapptemplatesettings": self._set_template,
         }
         self.app = web.Application(middlewares=[self._middleware])
@@ -232,6 +242,34 @@ class VoipzekerSimulator:
             "lang": "nl",
             "state": index % 2 == 0,
         }
+
+    def _phonebook_row(self, name: str, lastname: str, company: str, number: str) -> dict[str, Any]:
+        """A phonebook item as the document shows it, number formats and all."""
+        national = "0" + number[2:]
+        return {
+            "id": "P31" + self._digits(19),
+            "extensionid": "0",
+            "name": name,
+            "lastname": lastname,
+            "companyname": company,
+            "phonenumbertype": "0",
+            "phonenumber": number,
+            "phonenumber_formats": {
+                "CountryID": "NL",
+                "CountryCode": 31,
+                "National": national,
+                "International": "+" + number,
+                "E164": "+" + number,
+                "RFC3966": "tel:+" + number,
+                "ITU": number,
+                "isValidNumber": 1,
+            },
+            "phonenumber_formatted": national,
+        }
+
+    def add_contact(self, name: str, lastname: str = "", company: str = "", *, number: str) -> None:
+        """Add a phonebook item (``number`` as international digits, ``31612345678``)."""
+        self.phonebook.append(self._phonebook_row(name, lastname, company, number))
 
     def _seed_cdr(self) -> None:
         """A few finished calls earlier today (Amsterdam)."""
@@ -627,6 +665,22 @@ class VoipzekerSimulator:
         scope_ok = (entry.internal and internal) or (not entry.internal and external)
         answer_ok = answered == 0 or (answered == 1) == entry.answered
         return bool(direction_ok and scope_ok and answer_ok)
+
+    # --- phonebook ------------------------------------------------------------------------
+
+    def _list_phonebook(self, form: Form) -> web.Response:
+        if self.phonebook_refused:
+            return _fail("This endpoint is for administrators only", status=403)
+        text = _one(form, "stext").lower()
+        rows = [
+            row
+            for row in self.phonebook
+            if not text
+            or any(text in str(row[key]).lower() for key in ("name", "lastname", "companyname"))
+        ]
+        page, pages = _paged(rows, form)
+        pagination = {"itemcount": str(len(rows)), "pagecount": str(pages)}
+        return _ok(page, pagination=pagination)
 
     def _set_template(self, form: Form) -> web.Response:
         self.webhook_url = _one(form, "webhook_url") or None

@@ -7,12 +7,13 @@ The newer providers have theirs beside their client tests.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
 
 from custom_components.hosted_pbx.api import vdb, voipzeker
-from custom_components.hosted_pbx.api.errors import ProviderError
+from custom_components.hosted_pbx.api.errors import InvalidResponse, ProviderError
 from custom_components.hosted_pbx.api.http import HttpResponse, parse_json
 from custom_components.hosted_pbx.api.phone import parse_number, parse_own_number
 
@@ -82,3 +83,43 @@ def test_number_normalisers(raw: str, region: str) -> None:
     _typed(parse_own_number, raw, region)
     _typed(voipzeker.normalize_invitation, raw)
     _typed(vdb.validate_sms, raw)
+
+
+_phone_text = st.from_regex(r"\+?(00)?[0-9 ()./-]{0,16}", fullmatch=True)
+_phonebook_value = _json | _phone_text | st.text(max_size=200) | st.integers(0, 10**12)
+_documented: dict[str, st.SearchStrategy[Any]] = {
+    "phonenumber_formats": st.dictionaries(
+        st.sampled_from(["E164", "National", "ITU"]), _phonebook_value, max_size=3
+    ),
+    "phonenumber": _phone_text | st.lists(_phone_text, max_size=12),
+}
+_phonebook_row = st.dictionaries(
+    st.sampled_from(
+        ["name", "lastname", "companyname", "phonenumber", "phonenumbers", "id", "extensionid"]
+    )
+    | st.text(max_size=6),
+    _phonebook_value | st.lists(_phonebook_value | _phone_text, max_size=12),
+    max_size=7,
+) | st.fixed_dictionaries({"name": st.text(max_size=200)}, optional=_documented)
+
+
+@EXAMPLES
+@given(st.lists(_phonebook_row | _json, max_size=5) | _json, _json)
+def test_voipzeker_phonebook(data: Any, pagination: Any) -> None:
+    """Whatever listphonebookitems answers: InvalidResponse or bounded, well-formed contacts."""
+    body = {"status": True, "data": data, "pagination": pagination}
+    try:
+        rows, _, _ = voipzeker._page(body)
+    except InvalidResponse:
+        return
+    contacts = voipzeker.parse_phonebook(rows)
+    assert len(contacts) <= len(rows)
+    for contact in contacts:
+        assert 0 < len(contact.name) <= voipzeker.MAX_NAME
+        assert contact.name == contact.name.strip()
+        assert all(char.isprintable() for char in contact.name)
+        assert 0 < len(contact.numbers) <= voipzeker.MAX_CONTACT_NUMBERS
+        for number in contact.numbers:
+            assert re.fullmatch(r"\+[1-9][0-9]{5,15}|[0-9*#]{1,32}", number), number
+    names = voipzeker.contacts_by_number(contacts)
+    assert set(names) == {number for contact in contacts for number in contact.numbers}

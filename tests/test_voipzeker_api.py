@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+import json
 import time
 from typing import Any
 
@@ -642,6 +643,122 @@ async def test_webhook_cleared_and_checked(env: Env) -> None:
     assert info.value.reason == "invalid_url"
     with pytest.raises(RuntimeError):
         await env.sim.fire_webhook(env.session)
+
+
+# --- phonebook ----------------------------------------------------------------------------
+
+PHONEBOOK = Read("phonebook", "phonebook", Freshness.SLOW)
+
+
+async def test_phonebook_names_callers_by_number(env: Env) -> None:
+    client, data = await loaded(env)
+    planned = {read.key: read for read in client.plan_reads(data)}
+    # Not kept across restarts: read early once, then with the slow values.
+    assert planned["phonebook:phonebook"].freshness is Freshness.FREQUENT
+    data = await client.async_read(planned["phonebook:phonebook"], data)
+    assert env.sim.requests["listphonebookitems"] == 1
+    assert data.contacts == {
+        "+31612345678": "Jan de Vries",
+        "+31201234567": "Loodgietersbedrijf Smit",
+        "+31651234987": "Fatima El Amrani",  # a person's name before the company's
+        "+31880660550": "VOIPZeker",
+    }
+    planned = {read.key: read for read in client.plan_reads(data)}
+    assert planned["phonebook:phonebook"].freshness is Freshness.SLOW
+    assert planned["phonebook:phonebook"].cost == 1
+
+
+async def test_phonebook_pages_are_read_and_bounded(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(25):
+        env.sim.add_contact(f"Klant {n}", number=f"3161000{n:04d}")
+    client, data = await loaded(env)
+    client.phonebook_page_limit = 10
+    data = await client.async_read(PHONEBOOK, data)
+    assert env.sim.requests["listphonebookitems"] == 3  # 29 items, 10 a page
+    assert len(data.contacts) == 29
+    assert data.contacts["+31610000024"] == "Klant 24"
+    assert {r.key: r.cost for r in client.plan_reads(data)}["phonebook:phonebook"] == 3
+    monkeypatch.setattr(voipzeker, "MAX_CONTACTS", 15)
+    data = await client.async_read(PHONEBOOK, data)
+    assert env.sim.requests["listphonebookitems"] == 5  # two pages hold the 15 kept
+    assert len(data.contacts) == 15
+
+
+async def test_phonebook_refused_is_a_permission(env: Env) -> None:
+    client, data = await loaded(env)
+    env.sim.phonebook_refused = True
+    with pytest.raises(PermissionDenied):
+        await client.async_read(PHONEBOOK, data)
+
+
+# The document's example as written: "itemcount" twice, a company without a person's name.
+DOCUMENT_EXAMPLE = """{"status": true, "errorCode": 0, "message": "Operation Successful.",
+ "pagination": {"itemcount": "34", "itemcount": "1"},
+ "data": [{"id": "P310000057392932520045", "extensionid": "0", "name": "", "lastname": "",
+  "companyname": "VOIPZeker", "phonenumbertype": "0", "phonenumber": "31880660550",
+  "phonenumber_formats": {"CountryID": "NL", "CountryCode": 31, "National": "088 066 0550",
+   "International": "+31 88 066 0550", "E164": "+31880660550", "ITU": "31880660550"},
+  "phonenumber_formatted": "088 066 0550"}]}"""
+
+
+@pytest.mark.parametrize(
+    ("answer", "contacts"),
+    [
+        (DOCUMENT_EXAMPLE, {"+31880660550": "VOIPZeker"}),
+        ('{"status": true, "data": []}', {}),
+        ('{"status": true}', {}),
+        ('{"status": true, "data": {"items": []}}', {}),
+        (
+            json.dumps(
+                {
+                    "status": True,
+                    "data": {
+                        "items": [
+                            # numbers as a JSON number, a list, national, and objects
+                            {"name": "Jan", "lastname": "de Vries", "phonenumber": 31612345678},
+                            {"companyname": "Smit", "phonenumber": ["020 123 4567", "0201"]},
+                            {"name": "Piet", "phonenumber": [{"phonenumber": "+32 470 12 34 56"}]},
+                            # nothing to show or to look up: left out
+                            {"name": "", "lastname": "", "phonenumber": "0612345670"},
+                            {"name": "Geen nummer", "phonenumber": "nee"},
+                            {"name": ["not", "text"], "phonenumber": "0612345671"},
+                            {"name": "Tab\tand\nnewline " + "x" * 200, "phonenumber": "112"},
+                            "not a row",
+                        ]
+                    },
+                }
+            ),
+            {
+                "+31612345678": "Jan de Vries",
+                "+31201234567": "Smit",
+                "0201": "Smit",
+                "+32470123456": "Piet",
+                "112": ("Tab and newline " + "x" * 200)[: voipzeker.MAX_NAME],
+            },
+        ),
+    ],
+)
+async def test_phonebook_tolerates_the_documents_looseness(
+    env: Env, answer: str, contacts: dict[str, str]
+) -> None:
+    client, data = await loaded(env)
+    env.sim._handlers["listphonebookitems"] = lambda form: web.Response(
+        text=answer, content_type="application/json"
+    )
+    data = await client.async_read(PHONEBOOK, data)
+    assert data.contacts == contacts
+
+
+@pytest.mark.parametrize("rows", ['"a phonebook"', '{"items": "none"}', "42"])
+async def test_phonebook_of_another_shape_is_invalid(env: Env, rows: str) -> None:
+    client, data = await loaded(env)
+    env.sim._handlers["listphonebookitems"] = lambda form: web.Response(
+        text=f'{{"status": true, "data": {rows}}}', content_type="application/json"
+    )
+    with pytest.raises(InvalidResponse):
+        await client.async_read(PHONEBOOK, data)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -226,6 +226,14 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """A provider phonebook entry: the name to show and the numbers it is known by."""
+
+    name: str
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AccountData:
     """Everything known about one account; replaced (never mutated) on each read."""
 
@@ -242,6 +250,8 @@ class AccountData:
     calls: Mapping[str, CallSession] = field(default_factory=dict)
     # Texts received lately, newest last (read where the provider cannot push them).
     messages: tuple[Message, ...] = ()
+    # The provider's phonebook: a number (E.164 where it parses, else its digits) -> a name.
+    contacts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

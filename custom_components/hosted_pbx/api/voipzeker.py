@@ -36,6 +36,7 @@ from .models import (
     AccountData,
     ActionResult,
     CallDirection,
+    Contact,
     Extension,
     ExtensionState,
     ExtensionStatus,
@@ -45,7 +46,7 @@ from .models import (
     Switch,
     SwitchKind,
 )
-from .phone import international_digits, parse_number
+from .phone import DEFAULT_REGION, e164, international_digits, parse_number, parse_own_number
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +63,11 @@ DND_READS_ON_LOAD = 10  # the rest arrive through plan_reads, within the budget
 DND_PREFIX = "dnd_"
 DND_ROTATION = "dnd"  # one planned read that takes the extensions' DND states in turn
 CALLS_TODAY = "calls_today"  # the planned read of the calls-today counts (listcdrlogs)
+PHONEBOOK = "phonebook"  # the planned read of the phonebook (listphonebookitems)
+PHONEBOOK_PAGE = 300  # the document caps listings at 300 a page
+MAX_CONTACTS = 3000  # phonebook rows kept: at most 10 requests a read at 300 a page
+MAX_CONTACT_NUMBERS = 10  # numbers kept per phonebook row
+MAX_NAME = 64  # characters of a phonebook name kept
 
 RENEW_CODES = frozenset({90, 21})  # "access token value renew", "invalid access token"
 AUTH_CODES = frozenset({100, 107})  # "user verified error", "user/tenant/extension mismatch"
@@ -101,6 +107,7 @@ WEBHOOK_ALIASES = {
 WEBHOOK_MAX_AGE = 24 * 3600.0
 _CALL_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 _NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+_SHORT_NUMBER = re.compile(r"[0-9*#]{1,32}")
 _STATUS = re.compile(r"[0-9]{1,3}")
 _ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted"})
 # Anything token-like a server might echo back into a message.
@@ -253,7 +260,8 @@ def _page(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None, int |
     the rows in ``data`` and the counts in ``pagination``. Either shape is accepted anywhere.
     """
     data = body.get("data")
-    counts: Mapping[str, Any] = body.get("pagination") or {}
+    pagination = body.get("pagination")
+    counts: Mapping[str, Any] = pagination if isinstance(pagination, dict) else {}
     if isinstance(data, dict):
         rows: Any = data.get("items", [])
         counts = {**data, **counts}
@@ -269,6 +277,88 @@ def _page(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None, int |
 def _switch(row: Mapping[str, Any]) -> Switch:
     number = _text(row, "switch_no")
     return Switch(id=number, name=_text(row, "name") or number, is_on=_truthy(row.get("state")))
+
+
+def _scalar_text(value: Any) -> str:
+    """A text or integer field as stripped text; anything else (lists, objects, bools) is ""."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).strip()
+
+
+def _clean_name(text: str) -> str:
+    """A name to show: printable, single-spaced, at most MAX_NAME characters."""
+    printable = "".join(char if char.isprintable() else " " for char in text[: MAX_NAME * 4])
+    return " ".join(printable.split())[:MAX_NAME].strip()
+
+
+def _contact_numbers(row: Mapping[str, Any]) -> list[str]:
+    """The row's numbers as written: ``phonenumber_formats.E164`` first, then ``phonenumber``.
+
+    The document shows one ``phonenumber`` (international digits) per row; a number sent
+    as a JSON number, a list of numbers (or of ``{"phonenumber": ...}`` objects) and a
+    ``phonenumbers`` list are tolerated too.
+    """
+    found: list[str] = []
+    formats = row.get("phonenumber_formats")
+    if isinstance(formats, dict):
+        found.append(_scalar_text(formats.get("E164")))
+    for key in ("phonenumber", "phonenumbers"):
+        value = row.get(key)
+        values = value if isinstance(value, list) else [value]
+        for item in values[:MAX_CONTACT_NUMBERS]:
+            inner = item.get("phonenumber", item.get("number")) if isinstance(item, dict) else item
+            found.append(_scalar_text(inner))
+    return [number for number in found if number]
+
+
+def contact_key(number: str, region: str = DEFAULT_REGION) -> str | None:
+    """How a phonebook number is looked up: E.164, or its bare digits when it does not parse.
+
+    Short and internal numbers (``0201``, ``112``) do not parse as phone numbers; they are
+    kept as written without spaces, so a caller shown as ``0201`` still finds its name.
+    """
+    try:
+        return e164(parse_own_number(number, region))
+    except InvalidRequest:
+        compact = re.sub(r"[\s().\-/]", "", number)
+        # With a "+" it claimed to be international and is not valid: nothing to look up.
+        return compact if _SHORT_NUMBER.fullmatch(compact) else None
+
+
+def parse_phonebook(rows: Sequence[Any], region: str = DEFAULT_REGION) -> list[Contact]:
+    """Rows of listphonebookitems as contacts; a row without a name or a number is left out.
+
+    The document is loose: its example rows have an empty ``name`` and ``lastname`` beside a
+    ``companyname``, and its pagination object repeats ``itemcount``. Any field may be
+    missing or of another type; such a field is skipped, never guessed. The name shown is
+    "name lastname", else the company name. At most MAX_CONTACTS rows are read, with
+    MAX_CONTACT_NUMBERS numbers each and names cut to MAX_NAME characters.
+    """
+    contacts: list[Contact] = []
+    for row in rows[:MAX_CONTACTS]:
+        if not isinstance(row, dict):
+            continue
+        person = " ".join(
+            part
+            for part in (_scalar_text(row.get("name")), _scalar_text(row.get("lastname")))
+            if part
+        )
+        name = _clean_name(person) or _clean_name(_scalar_text(row.get("companyname")))
+        keys = (contact_key(number, region) for number in _contact_numbers(row))
+        numbers = tuple(dict.fromkeys(key for key in keys if key))[:MAX_CONTACT_NUMBERS]
+        if name and numbers:
+            contacts.append(Contact(name, numbers))
+    return contacts
+
+
+def contacts_by_number(contacts: Sequence[Contact]) -> dict[str, str]:
+    """Number -> name; a number listed twice keeps its first name."""
+    found: dict[str, str] = {}
+    for contact in contacts:
+        for number in contact.numbers:
+            found.setdefault(number, contact.name)
+    return found
 
 
 def _status_items(body: dict[str, Any]) -> dict[str, int]:
@@ -458,7 +548,10 @@ class VoipzekerClient:
         self._extension_pages = 1
         self._switch_pages = 1
         self._dnd_turn = 0
+        self._phonebook_pages = 1
+        self._phonebook_read = False  # read once since this client was made
         self.page_limit = PAGE_LIMIT
+        self.phonebook_page_limit = PHONEBOOK_PAGE
 
     @property
     def account_id(self) -> str:
@@ -541,18 +634,25 @@ class VoipzekerClient:
         return await _post(self._http, _endpoint(self._url, endpoint), form, self._secrets())
 
     async def _pages(
-        self, endpoint: str, fields: dict[str, str] | None = None
+        self,
+        endpoint: str,
+        fields: dict[str, str] | None = None,
+        *,
+        limit: int | None = None,
+        max_pages: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Every row of a listing, page by page; also the number of pages read."""
+        """Every row of a listing (at most ``max_pages``), page by page; and the pages read."""
+        limit = limit or self.page_limit
+        max_pages = max_pages or MAX_PAGES
         rows: list[dict[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
-            form = {**(fields or {}), "pagelimit": str(self.page_limit), "showpage": str(page)}
+        for page in range(1, max_pages + 1):
+            form = {**(fields or {}), "pagelimit": str(limit), "showpage": str(page)}
             found, pages, _ = _page(await self._call(endpoint, form))
             rows.extend(found)
-            last = pages is None and len(found) < self.page_limit
+            last = pages is None and len(found) < limit
             if not found or last or (pages is not None and page >= pages):
                 return rows, page
-        return rows, MAX_PAGES
+        return rows, max_pages
 
     async def _count(self, endpoint: str, fields: dict[str, str]) -> int:
         """The number of rows of a listing in one request: its item count."""
@@ -615,6 +715,22 @@ class VoipzekerClient:
                 self._switch_keys[switch.id] = _text(row, "switchkey")
         return switches
 
+    async def async_phonebook(self) -> list[Contact]:
+        """listphonebookitems, at most MAX_CONTACTS rows.
+
+        The document's example sends an ``extensionid`` that its parameter table does not
+        list; without one we ask for the tenant's shared phonebook. Its ``sortkey`` values
+        are copied from listextensions, so none is sent.
+        """
+        limit = max(1, self.phonebook_page_limit)
+        rows, self._phonebook_pages = await self._pages(
+            "listphonebookitems",
+            limit=limit,
+            max_pages=min(MAX_PAGES, math.ceil(MAX_CONTACTS / limit)),
+        )
+        self._phonebook_read = True
+        return parse_phonebook(rows)
+
     async def async_dnd(self, extension_id: str, name: str = "") -> Switch:
         """The ``isuser_dnd`` property (getextensionproperties) as a switch.
 
@@ -661,8 +777,19 @@ class VoipzekerClient:
             # polling slots from the statuses of a large tenant.
             *([Read("dnd", DND_ROTATION, Freshness.FREQUENT)] if data.extensions else []),
             Read("cdr", CALLS_TODAY, Freshness.SLOW, cost=2),
+            self._phonebook_read_plan(),
             self._extensions_read(),
         ]
+
+    def _phonebook_read_plan(self) -> Read:
+        """The phonebook changes within hours, so SLOW; until read once, FREQUENT.
+
+        The entry's cache does not keep the phonebook, and SLOW reads of a cached account are
+        counted as done at a restart: without this, callers would go nameless for a quarter
+        of an hour after each restart.
+        """
+        freshness = Freshness.SLOW if self._phonebook_read else Freshness.FREQUENT
+        return Read(PHONEBOOK, PHONEBOOK, freshness, cost=self._phonebook_pages)
 
     def _switches_read(self) -> Read:
         return Read("switches", "switches", Freshness.FREQUENT, cost=self._switch_pages)
@@ -688,6 +815,8 @@ class VoipzekerClient:
             return replace(data, switches={**data.switches, switch.id: switch})
         if read.name == "cdr":
             return replace(data, calls_today=await self.async_calls_today())
+        if read.name == PHONEBOOK:
+            return replace(data, contacts=contacts_by_number(await self.async_phonebook()))
         if read.name == "extensions":
             return self._with_extensions(data, await self.async_extensions())
         raise InvalidRequest(f"VOIPZeker has no read {read.key}", reason=ErrorReason.UNKNOWN_READ)
@@ -814,6 +943,9 @@ __all__ = [
     "CallEvent",
     "VoipzekerClient",
     "async_provision",
+    "contact_key",
+    "contacts_by_number",
+    "parse_phonebook",
     "parse_webhook_event",
     "webhook_template",
 ]
