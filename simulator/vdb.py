@@ -282,8 +282,19 @@ class VdbSimulator:
         self._start_call(extension, direction, remote, state=state)
 
     def clear_live_call(self, extension: str) -> None:
-        """The extension goes idle; no CDR row is written."""
-        self.live_calls.pop(extension, None)
+        """The extension goes idle and its call gets a CDR row, as a real hang-up does.
+
+        A call cleared while ringing was not answered; one cleared while "Up" was, and
+        its call_time runs from the "Up". The credit is left alone: tests set it.
+        """
+        call = self.live_calls.pop(extension, None)
+        if call is None:
+            return
+        end = datetime.now(AMSTERDAM)
+        answered = call.state == "Up"
+        self._record_cdr(
+            extension, call.direction, call.remote, call.state_started, end, answered, call.line
+        )
 
     def add_queue_caller(self, queue_id: str, number: str) -> None:
         """A caller joins the queue now and waits until removed."""

@@ -35,7 +35,7 @@ _keys = st.sampled_from(
     [
         "extension", "name", "number", "package", "credit_limit", "credit_available", "id",
         "extensions", "duration", "state", "direction", "caller_nr", "call_to", "status",
-        "UID", "time_start", "call_time", "from", "to", "answerd",
+        "UID", "time_start", "time_end", "call_time", "from", "to", "answerd", "answered",
     ]
 )  # fmt: skip
 _rows = st.lists(st.dictionaries(_keys | st.text(max_size=6), _scalar, max_size=6), max_size=5)
@@ -54,6 +54,20 @@ def test_vdb_parsers(rows: list[dict[str, Any]]) -> None:
         _typed(parse, rows)
     _typed(vdb.parse_live_call, "1201", rows)
     _typed(vdb.parse_queue, "7", rows)
+
+
+@EXAMPLES
+@given(_scalar | st.sampled_from(["1", "0", " 1", "0 "]), _scalar)
+def test_vdb_cdr_answered_either_spelling(flag: Any, call_time: Any) -> None:
+    """The provider's "answerd" and a corrected "answered" read alike; 1 is yes, 0 no."""
+    row = {"UID": "u", "call_time": call_time}
+    try:
+        typo = vdb.parse_cdr([{**row, "answerd": flag}])
+    except ProviderError:
+        return
+    assert typo == vdb.parse_cdr([{**row, "answered": flag}])
+    if str(flag).strip() in ("1", "0"):
+        assert typo[0].answered is (str(flag).strip() == "1")
 
 
 @EXAMPLES

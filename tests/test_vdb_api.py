@@ -89,6 +89,22 @@ async def test_cdrs(client: VdbClient, vdb_sim: VdbSimulator) -> None:
     assert await client.async_cdr_extension(extension, date(2001, 1, 1)) == []
 
 
+async def test_calls_since_reads_both_days_around_midnight(
+    client: VdbClient, vdb_sim: VdbSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    midnight = datetime(2026, 11, 24, tzinfo=AMSTERDAM)
+    freezer.move_to(midnight + timedelta(seconds=20))
+    ring = midnight - timedelta(seconds=30)  # rang 40 s across midnight, not answered
+    late = vdb_sim.add_cdr("1201", "31612345678", seconds=40, answered=False, start=ring)
+    vdb_sim.commands.clear()
+    found = await client.async_calls_since("1201", midnight - timedelta(seconds=10))
+    assert [(r.uid, r.answered, r.end) for r in found] == [(late.uid, False, late.end)]
+    assert vdb_sim.commands == ["cdr_extension", "cdr_extension"]  # yesterday and today
+    vdb_sim.commands.clear()
+    assert await client.async_calls_since("1201", midnight + timedelta(seconds=15)) == []
+    assert vdb_sim.commands == ["cdr_extension"]  # today only
+
+
 @pytest.mark.parametrize(
     ("offset", "skew"),
     [

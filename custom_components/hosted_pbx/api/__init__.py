@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
-from .models import AccountData, ActionResult, Read, StructureLoad, Switch
+from .models import AccountData, ActionResult, CallRecord, Read, StructureLoad, Switch
 
 type RequestGate = Callable[[], None]
 """Called before every HTTP request a client sends; may raise ``QuotaExceeded``."""
@@ -115,6 +116,21 @@ class HangsUp(Protocol):
 
     async def async_hang_up(self, source: str) -> ActionResult:
         """End the active call of an extension or source number."""
+
+
+@runtime_checkable
+class KnowsCallRecords(Protocol):
+    """A provider whose call records say whether a call was answered.
+
+    Polling sees a ring stop but not whether someone picked up between two reads; the
+    records tell.
+    """
+
+    async def async_calls_since(self, extension_id: str, since: datetime) -> list[CallRecord]:
+        """The extension's calls that were still going at ``since`` or started later.
+
+        One request per calendar day (of the provider) the answer spans.
+        """
 
 
 @runtime_checkable

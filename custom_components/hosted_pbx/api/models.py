@@ -143,6 +143,7 @@ class CallRecord:
     from_number: str
     to_number: str
     answered: bool | None = None
+    end: datetime | None = None  # when the call stopped (ringing or talking)
 
 
 @dataclass(frozen=True, slots=True)

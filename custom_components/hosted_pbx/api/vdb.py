@@ -255,31 +255,51 @@ def parse_queue(queue_id: str, rows: list[dict[str, Any]]) -> QueueState:
     return QueueState(queue_id, callers)
 
 
+def _time(row: dict[str, Any], key: str) -> datetime | None:
+    """A ``Y-m-d H:M:S`` field in the provider's time zone; None if absent or unreadable."""
+    try:
+        return datetime.strptime(_text(row, key), "%Y-%m-%d %H:%M:%S").replace(tzinfo=PROVIDER_TZ)
+    except ValueError:
+        return None
+
+
+def _answered(row: dict[str, Any]) -> bool | None:
+    """The answered flag, None when the row does not say.
+
+    The document spells it "answerd"; we also take "answered", in case the provider ever
+    corrects the typo, so a fixed spelling does not turn every call into an unknown.
+    """
+    raw = _text(row, "answerd") or _text(row, "answered")
+    text = raw.strip().casefold()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    return None
+
+
+def _still_going(record: CallRecord, since: datetime) -> bool:
+    """Whether a call may have been going at ``since``: a record without times may."""
+    moment = record.end or record.start
+    return moment is None or moment >= since
+
+
 def parse_cdr(rows: list[dict[str, Any]]) -> list[CallRecord]:
     """Call detail records of cdr_number and cdr_extension."""
-    records = []
-    for row in rows:
-        if not _text(row, "UID"):
-            continue
-        try:
-            start = datetime.strptime(_text(row, "time_start"), "%Y-%m-%d %H:%M:%S").replace(
-                tzinfo=PROVIDER_TZ
-            )
-        except ValueError:
-            start = None
-        answered = _text(row, "answerd")  # sic: the provider's spelling
-        records.append(
-            CallRecord(
-                uid=_text(row, "UID"),
-                direction=_direction(_text(row, "direction")),
-                start=start,
-                duration=_int(row, "call_time"),
-                from_number=_text(row, "from"),
-                to_number=_text(row, "to"),
-                answered=(answered == "1") if answered else None,
-            )
+    return [
+        CallRecord(
+            uid=_text(row, "UID"),
+            direction=_direction(_text(row, "direction")),
+            start=_time(row, "time_start"),
+            duration=_int(row, "call_time"),
+            from_number=_text(row, "from"),
+            to_number=_text(row, "to"),
+            answered=_answered(row),
+            end=_time(row, "time_end"),
         )
-    return records
+        for row in rows
+        if _text(row, "UID")
+    ]
 
 
 def validate_sms(message: str) -> None:
@@ -422,6 +442,18 @@ class VdbClient:
     async def async_cdr_extension(self, extension_id: str, day: date) -> list[CallRecord]:
         """cdr_extension: calls of one extension on a day."""
         return parse_cdr(await self._list("cdr_extension", N=extension_id, D=day.isoformat()))
+
+    async def async_calls_since(self, extension_id: str, since: datetime) -> list[CallRecord]:
+        """cdr_extension for each provider day from ``since`` to today (at most two).
+
+        Days are the provider's (Amsterdam): a ring just before midnight is on
+        yesterday's list. A call still going at ``since`` has ended at or after it.
+        """
+        today = datetime.now(PROVIDER_TZ).date()
+        first = max(since.astimezone(PROVIDER_TZ).date(), today - timedelta(days=1))
+        days = [today - timedelta(days=1), today] if first < today else [today]
+        records = [r for day in days for r in await self.async_cdr_extension(extension_id, day)]
+        return [record for record in records if _still_going(record, since)]
 
     async def async_load_structure(self, data: AccountData) -> StructureLoad:
         """Extensions, queues and numbers: three requests, which cover their own reads."""
