@@ -178,7 +178,7 @@ class VoipzekerSimulator:
         self.calls: list[dict[str, str]] = []
         self.cdr: list[CdrEntry] = []
         self.webhook_url: str | None = None
-        self.phonebook = [self._phonebook_row(*entry) for entry in PHONEBOOK]
+        self.phonebook = [self._phonebook_row(i, *entry) for i, entry in enumerate(PHONEBOOK)]
         self.phonebook_refused = False  # answer listphonebookitems with 403 (admins only)
         self.url = ""  # the API address, once a server runs it
         self.live: dict[str, LiveCall] = {}
@@ -243,11 +243,15 @@ class VoipzekerSimulator:
             "state": index % 2 == 0,
         }
 
-    def _phonebook_row(self, name: str, lastname: str, company: str, number: str) -> dict[str, Any]:
+    @staticmethod
+    def _phonebook_row(
+        index: int, name: str, lastname: str, company: str, number: str
+    ) -> dict[str, Any]:
         """A phonebook item as the document shows it, number formats and all."""
         national = "0" + number[2:]
         return {
-            "id": "P31" + self._digits(19),
+            # Not from the seeded generator: the rest of the tenant stays as before.
+            "id": f"P31{index:019d}",
             "extensionid": "0",
             "name": name,
             "lastname": lastname,
@@ -269,7 +273,8 @@ class VoipzekerSimulator:
 
     def add_contact(self, name: str, lastname: str = "", company: str = "", *, number: str) -> None:
         """Add a phonebook item (``number`` as international digits, ``31612345678``)."""
-        self.phonebook.append(self._phonebook_row(name, lastname, company, number))
+        row = self._phonebook_row(len(self.phonebook), name, lastname, company, number)
+        self.phonebook.append(row)
 
     def _seed_cdr(self) -> None:
         """A few finished calls earlier today (Amsterdam)."""

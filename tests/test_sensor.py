@@ -44,6 +44,29 @@ async def test_entities_follow_the_simulator(
     assert hass.states.get(remote).state == STATE_UNKNOWN
 
 
+async def test_current_call_names_an_internal_caller(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    first, second = list(vdb_sim.extensions)[:2]
+    remote = entity_id(hass, ACCOUNT, "extension", first, "call_remote_number")
+    vdb_sim.set_live_call(first, direction="in", state="Up", remote=second)
+    await run_for(hass, freezer, 120, step=5)
+    state = hass.states.get(remote)
+    assert state is not None
+    # The number stays the state (what automations compare); the name is beside it.
+    assert state.state == second
+    assert state.attributes["caller_name"] == vdb_sim.extensions[second]
+    vdb_sim.set_live_call(first, direction="in", state="Up", remote="31612345678")
+    await run_for(hass, freezer, 120, step=5)
+    state = hass.states.get(remote)
+    assert state is not None
+    assert state.state == "+31 6 12345678"
+    assert "caller_name" not in state.attributes  # VdB has no phonebook
+
+
 async def test_queue_and_credit(
     hass: HomeAssistant,
     loaded_vdb: MockConfigEntry,

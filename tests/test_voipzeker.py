@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.network import get_url
 from homeassistant.setup import async_setup_component
 import pytest
@@ -710,3 +710,95 @@ async def test_pushed_call_shows_on_the_extensions_event_entity(
     assert state is not None
     assert state.attributes["event_type"] == "incoming_call"
     assert state.attributes["from"] == "31612345678"
+
+
+# --- caller names from the phonebook -------------------------------------------------------
+
+
+async def _phonebook_read(hass: HomeAssistant, zeker: VoipzekerSimulator, freezer: Any) -> None:
+    """Poll until the phonebook has been read (early, as it is not kept across restarts)."""
+    for _ in range(60):
+        if zeker.requests["listphonebookitems"]:
+            break
+        await advance(hass, freezer, 2)
+    assert zeker.requests["listphonebookitems"] == 1
+
+
+async def test_pushed_call_from_a_phonebook_number_carries_the_name(
+    hass: HomeAssistant,
+    pushed: Any,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    events = async_capture_events(hass, EVENT_CALL)
+    calls = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{TENANT}|extension|{_ext(zeker, 0)}|calls"
+    )
+    assert calls is not None
+    await zeker.fire_webhook(pushed, "GET", callfrom="31612345678", calluniqueid="call-8")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events[-1].data["from"] == "31612345678"
+    assert events[-1].data["name"] == "Jan de Vries"
+    state = hass.states.get(calls)
+    assert state is not None
+    assert state.attributes["event_type"] == "incoming_call"
+    assert state.attributes["name"] == "Jan de Vries"
+    # Outbound, the other party is the called number: a company in the phonebook.
+    await zeker.fire_webhook(
+        pushed,
+        "GET",
+        callfrom=f"{TENANT}*0200",
+        callto="0201234567",
+        direction="out",
+        status_desc="OUTGOING_RINGING",
+        calluniqueid="call-9",
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events[-1].data["name"] == "Loodgietersbedrijf Smit"
+    # A number the phonebook does not have: no name, the number as it came.
+    await zeker.fire_webhook(pushed, "GET", callfrom="31687654321", calluniqueid="call-10")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events[-1].data["from"] == "31687654321"
+    assert "name" not in events[-1].data
+    state = hass.states.get(calls)
+    assert state is not None
+    assert "name" not in state.attributes
+
+
+async def test_refused_phonebook_is_switched_off_and_the_rest_keeps_working(
+    hass: HomeAssistant,
+    zeker: VoipzekerSimulator,
+    zeker_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    zeker.phonebook_refused = True
+    assert await hass.config_entries.async_setup(zeker_entry.entry_id)
+    await hass.async_block_till_done()
+    await _phonebook_read(hass, zeker, freezer)
+    zeker.set_status(_ext(zeker, 1), 3)
+    await run_for(hass, freezer, 3600, step=30)
+    assert zeker.requests["listphonebookitems"] == 1  # asked once, then left alone
+    assert _status(hass, zeker, 1) == "ringing"
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"permission_{zeker_entry.entry_id}_phonebook"
+    )
+    assert issue is not None
+    diagnostics = await async_get_config_entry_diagnostics(hass, zeker_entry)
+    assert diagnostics["disabled_reads"] == ["phonebook"]
+
+
+async def test_phonebook_names_and_numbers_stay_out_of_diagnostics(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    diagnostics = await async_get_config_entry_diagnostics(hass, loaded_zeker)
+    assert diagnostics["data"]["phonebook_numbers"] == len(zeker.phonebook)
+    text = json.dumps(diagnostics)
+    for row in zeker.phonebook:
+        for value in (row["lastname"], row["companyname"], row["phonenumber"][2:]):
+            if value:
+                assert value not in text

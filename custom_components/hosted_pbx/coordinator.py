@@ -403,13 +403,22 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             self.async_device_event(Target.EXTENSION, extension_id, kind, data)
 
     def _caller(self, data: AccountData, remote: str) -> dict[str, str]:
-        """The other party: another extension by its name, else a number in E.164."""
-        if extension := data.extensions.get(remote):
-            return {"number": remote, "name": extension.name}
-        try:
-            return {"number": e164(parse_own_number(remote, self.spec.region))}
-        except InvalidRequest:
-            return {"number": remote}
+        """The other party: an extension, else a number in E.164, named where known."""
+        return caller(data, remote, self.spec.region)
+
+    def _named(self, data: Mapping[str, str]) -> dict[str, str]:
+        """A pushed call's data with the other party's name, when known and not given.
+
+        Pushed calls (VOIPZeker's webhook) say ``from``, ``to`` and the ``direction``: the
+        other party is ``from`` on inbound calls and ``to`` on outbound ones.
+        """
+        direction = data.get("direction", "")
+        remote = {"inbound": data.get("from"), "outbound": data.get("to")}.get(direction)
+        if "name" in data or not remote:
+            return dict(data)
+        known = self.data if self.data is not None else self._structure
+        name = self._caller(known, remote).get("name")
+        return {**data, "name": name} if name else dict(data)
 
     @callback
     def async_device_event(
@@ -705,13 +714,14 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         """A pushed event (webhook or socket): the bus, the event entities, a status read."""
         if self.async_push_seen(event):
             return
+        data = self._named(event.data)
         self.hass.bus.async_fire(
             f"{EVENT_PREFIX}_{event.event_type}",
-            {**event.data, "config_entry_id": self.config_entry.entry_id},
+            {**data, "config_entry_id": self.config_entry.entry_id},
         )
         self.planner_fresh(event.extensions)
         for kind, target_id, event_type in event.device_events:
-            self.async_device_event(Target(kind), target_id, event_type, event.data)
+            self.async_device_event(Target(kind), target_id, event_type, data)
         if event.refresh:
             self.config_entry.async_create_background_task(
                 self.hass, self._refresher.async_call(), f"{DOMAIN} push status refresh"
@@ -779,6 +789,23 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if self.spec.save_state is not None:
             snapshot["provider"] = self.spec.save_state(self.client)
         return snapshot
+
+
+def caller(data: AccountData, remote: str, region: str) -> dict[str, str]:
+    """The other party of a call, for events and the current-call sensor.
+
+    An extension goes by its name; a number is in E.164 where it parses, with the name the
+    provider's phonebook gives it (``data.contacts``, keyed the same way), if any.
+    """
+    if extension := data.extensions.get(remote):
+        return {"number": remote, "name": extension.name}
+    try:
+        number = e164(parse_own_number(remote, region))
+    except InvalidRequest:
+        number = remote
+    if name := data.contacts.get(number):
+        return {"number": number, "name": name}
+    return {"number": number}
 
 
 class _StructureChanged(Exception):

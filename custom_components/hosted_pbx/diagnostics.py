@@ -26,6 +26,7 @@ TO_REDACT = {
     "destination",
     "source",
     "callers",
+    "contacts",  # a phonebook: people's names and numbers
     "user_agent",
     "server",
     CONF_URL,
@@ -68,6 +69,8 @@ async def async_get_config_entry_diagnostics(
                 "switches": [asdict(item) for item in data.switches.values()],
                 "balance": asdict(data.balance) if data.balance else None,
                 "mailboxes": len(data.mailboxes),
+                # How many phonebook numbers are known; never which.
+                "phonebook_numbers": len(data.contacts),
                 "calls": [asdict(item) for item in data.calls.values()],
             },
             redact,

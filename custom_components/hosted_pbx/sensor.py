@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import StateType
 
 from .api import Capability
 from .api.models import AccountData, CallDirection, CallStatus, ExtensionStatus
-from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
+from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator, caller
 from .devices import Target, format_own_number, targets
 from .entity import HostedPbxEntity, async_add_entities_as_found
 
@@ -39,6 +39,9 @@ class HostedPbxSensorDescription(SensorEntityDescription):
     value_fn: Callable[[AccountData, str], SensorValue]
     # A phone number, shown international and readable like the number devices.
     phone_number: bool = False
+    # The other party of a call: its name (an extension's, or the provider's phonebook's)
+    # goes in the ``caller_name`` attribute, as the call events carry it in ``name``.
+    caller: bool = False
     exists_fn: Callable[[AccountData, str], bool] = lambda _data, _target: True
 
 
@@ -89,6 +92,7 @@ SENSORS: tuple[HostedPbxSensorDescription, ...] = (
         target=Target.EXTENSION,
         capabilities=frozenset({Capability.CALL_DETAILS}),
         phone_number=True,
+        caller=True,
         value_fn=lambda data, ext: _call(data, ext)[0],
     ),
     HostedPbxSensorDescription(
@@ -261,6 +265,21 @@ class HostedPbxSensor(HostedPbxEntity, SensorEntity):
         if self.entity_description.phone_number and isinstance(value, str) and value:
             return format_own_number(value, self.coordinator.spec.region)
         return value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str] | None:
+        """The caller's name, when the call's other party is known by one.
+
+        The state stays the number (what automations compare); the name is beside it.
+        """
+        if not self.entity_description.caller:
+            return None
+        data = self.coordinator.data
+        remote = self.entity_description.value_fn(data, self.target_id)
+        if not isinstance(remote, str) or not remote:
+            return None
+        name = caller(data, remote, self.coordinator.spec.region).get("name")
+        return {"caller_name": name} if name else None
 
     @property
     def native_unit_of_measurement(self) -> str | None:
