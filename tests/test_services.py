@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, selector
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.hosted_pbx.const import DOMAIN
 from simulator.common import Fault
@@ -185,3 +188,107 @@ async def test_ringing_both_at_once_is_refused_where_the_provider_cannot(
         )
     assert err.value.translation_key == "not_supported"
     assert len(vdb_sim.received) == sent
+
+
+MODELS_BY_LANGUAGE = {
+    "en": {
+        "account": "Account",
+        "extension": "Extension",
+        "phone_number": "Phone number",
+        "queue": "Queue",
+    },
+    "nl": {
+        "account": "Account",
+        "extension": "Toestel",
+        "phone_number": "Telefoonnummer",
+        "queue": "Wachtrij",
+    },
+}
+
+
+def _models(hass: HomeAssistant, vdb_sim: VdbSimulator) -> dict[str, tuple[str | None, str | None]]:
+    """(model_id, model) of the account's device and one extension, number and queue."""
+    registry = dr.async_get(hass)
+    devices = {
+        "account": find_device(hass, (DOMAIN, ACCOUNT)),
+        "extension": device_id(hass, ACCOUNT, "extension", next(iter(vdb_sim.extensions))),
+        "phone_number": device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers))),
+        "queue": device_id(hass, ACCOUNT, "queue", next(iter(vdb_sim.queues))),
+    }
+    found = {}
+    for kind, device in devices.items():
+        entry = registry.async_get(device)
+        assert entry is not None
+        found[kind] = (entry.model_id, entry.model)
+    return found
+
+
+@pytest.mark.parametrize(("language", "other"), [("nl", "en"), ("en", "nl")])
+async def test_device_models_follow_the_language(
+    hass: HomeAssistant,
+    vdb_entry: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    language: str,
+    other: str,
+) -> None:
+    hass.config.language = language
+    assert await hass.config_entries.async_setup(vdb_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _models(hass, vdb_sim) == {
+        kind: (kind, text) for kind, text in MODELS_BY_LANGUAGE[language].items()
+    }
+    # Another language shows at the next setup; the model ids stay.
+    hass.config.language = other
+    assert await hass.config_entries.async_reload(vdb_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _models(hass, vdb_sim) == {
+        kind: (kind, text) for kind, text in MODELS_BY_LANGUAGE[other].items()
+    }
+
+
+def _matches(device: dr.DeviceEntry, domains: set[str], device_filter: dict[str, str]) -> bool:
+    """What the frontend's device selector does with one filter of services.yaml."""
+    checks = {
+        "integration": lambda value: value in domains,
+        "manufacturer": lambda value: value == device.manufacturer,
+        "model": lambda value: value == device.model,
+        "model_id": lambda value: value == device.model_id,
+    }
+    return all(checks[key](value) for key, value in device_filter.items())
+
+
+async def test_device_selectors_of_the_actions_find_our_devices(
+    hass: HomeAssistant, vdb_entry: MockConfigEntry, vdb_sim: VdbSimulator
+) -> None:
+    hass.config.language = "nl"  # filters must not depend on the language
+    assert await hass.config_entries.async_setup(vdb_entry.entry_id)
+    await hass.async_block_till_done()
+    services = Path(__file__).parent.parent / "custom_components" / DOMAIN / "services.yaml"
+    described = yaml.safe_load(services.read_text())
+    # Devices by id (the device's own config entry list is deprecated on newer releases).
+    ours = {
+        device.id: device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), vdb_entry.entry_id)
+    }
+    extension = device_id(hass, ACCOUNT, "extension", next(iter(vdb_sim.extensions)))
+    number = device_id(hass, ACCOUNT, "number", next(iter(vdb_sim.numbers)))
+    others = {
+        find_device(hass, (DOMAIN, ACCOUNT)),
+        device_id(hass, ACCOUNT, "queue", next(iter(vdb_sim.queues))),
+    }
+    expected = {
+        "click_to_call": {extension, number},
+        "send_sms": {number},
+        "hang_up": {extension, number},
+    }
+    for action, wanted in expected.items():
+        config = described[action]["fields"]["device_id"]["selector"]
+        selector.validate_selector(config)  # model_id is a filter Home Assistant knows
+        filters = config["device"]["filter"]
+        filters = filters if isinstance(filters, list) else [filters]
+        chosen = {
+            device
+            for device in (extension, number, *others)
+            if any(_matches(ours[device], {DOMAIN}, item) for item in filters)
+        }
+        assert chosen == wanted, action

@@ -18,7 +18,13 @@ from .coordinator import (
     budget_store,
     cache_store,
 )
-from .devices import async_account_device, async_ensure_devices, parse_identifier, targets
+from .devices import (
+    async_account_device,
+    async_ensure_devices,
+    async_model_names,
+    parse_identifier,
+    targets,
+)
 from .intents import async_setup_intents
 from .providers import get_spec
 from .services import async_setup_services
@@ -63,10 +69,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
 
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     await coordinator.async_config_entry_first_refresh()
+    models = await async_model_names(hass)
     account = async_account_device(
-        hass, entry, coordinator.account_id, coordinator.account_name, spec.name
+        hass, entry, coordinator.account_id, coordinator.account_name, spec.name, models
     )
-    entry.runtime_data = HostedPbxRuntimeData(coordinator, account.id)
+    entry.runtime_data = HostedPbxRuntimeData(coordinator, account.id, models)
     made: set[tuple[str, str]] = set()
 
     @callback
@@ -78,6 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) ->
             (coordinator.account_id, account.id, spec.name),
             made,
             spec.region,
+            models,
         )
 
     _ensure_devices()

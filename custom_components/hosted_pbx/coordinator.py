@@ -63,10 +63,14 @@ from .providers import ProviderSpec, PushEvent
 
 @dataclass
 class HostedPbxRuntimeData:
-    """What a loaded entry holds: the coordinator (with client and budget) and the account."""
+    """What a loaded entry holds: the coordinator (with client and budget), the account.
+
+    ``models`` are the device models in Home Assistant's language (``async_model_names``).
+    """
 
     coordinator: HostedPbxCoordinator
     account_device_id: str
+    models: Mapping[Target, str]
 
 
 type HostedPbxConfigEntry = ConfigEntry[HostedPbxRuntimeData]

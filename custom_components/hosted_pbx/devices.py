@@ -15,6 +15,7 @@ import time
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.translation import async_get_translations
 
 from .api.errors import InvalidRequest
 from .api.models import AccountData
@@ -36,8 +37,16 @@ class Target(StrEnum):
     MAILBOX = "mailbox"
 
 
-# Device models double as filters of the actions' device selectors (services.yaml), so
-# they stay the same in every language.
+# The model id is what the actions' device selectors filter on (services.yaml): the
+# same in every language. It is also the key of the model's text in strings.json.
+MODEL_IDS = {
+    Target.ACCOUNT: "account",
+    Target.EXTENSION: "extension",
+    Target.NUMBER: "phone_number",
+    Target.QUEUE: "queue",
+    Target.MAILBOX: "voicemail",
+}
+# English models, used where the translations lack one.
 MODELS = {
     Target.ACCOUNT: "Account",
     Target.EXTENSION: "Extension",
@@ -45,6 +54,19 @@ MODELS = {
     Target.QUEUE: "Queue",
     Target.MAILBOX: "Voicemail",
 }
+
+
+async def async_model_names(hass: HomeAssistant) -> dict[Target, str]:
+    """The device models in Home Assistant's language.
+
+    The device registry translates device names but not models, so the model is looked
+    up here, once per setup: a changed language shows at the next setup.
+    """
+    texts = await async_get_translations(hass, hass.config.language, "device", {DOMAIN})
+    return {
+        target: texts.get(f"component.{DOMAIN}.device.{MODEL_IDS[target]}.name") or english
+        for target, english in MODELS.items()
+    }
 
 
 def device_identifier(account_id: str, target: Target, target_id: str) -> tuple[str, str]:
@@ -98,14 +120,20 @@ def async_devices_by_identifier(
 
 @callback
 def async_account_device(
-    hass: HomeAssistant, entry: ConfigEntry, account_id: str, name: str, manufacturer: str
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    account_id: str,
+    name: str,
+    manufacturer: str,
+    models: Mapping[Target, str],
 ) -> dr.DeviceEntry:
-    """The account's own device, parent of all others."""
+    """The account's own device, parent of all others; ``models`` from ``async_model_names``."""
     return dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={device_identifier(account_id, Target.ACCOUNT, account_id)},
         manufacturer=manufacturer,
-        model=MODELS[Target.ACCOUNT],
+        model=models[Target.ACCOUNT],
+        model_id=MODEL_IDS[Target.ACCOUNT],
         name=name,
     )
 
@@ -118,6 +146,7 @@ def async_ensure_devices(
     account: tuple[str, str, str],
     known: set[tuple[str, str]],
     region: str,
+    models: Mapping[Target, str],
 ) -> None:
     """A device for every extension, number, queue and mailbox, even one without entities.
 
@@ -136,7 +165,8 @@ def async_ensure_devices(
                 config_entry_id=entry.entry_id,
                 identifiers={identifier},
                 manufacturer=manufacturer,
-                model=MODELS[target],
+                model=models[target],
+                model_id=MODEL_IDS[target],
                 name=format_own_number(target_id, region)
                 if target is Target.NUMBER
                 else str(getattr(item, "name", "") or target_id),

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .devices import MODELS, Target, device_identifier, format_own_number, targets
+from .devices import MODEL_IDS, Target, device_identifier, format_own_number, targets
 
 
 class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
@@ -50,11 +50,8 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
         return DeviceInfo(
             identifiers={identifier},
             manufacturer=coordinator.spec.name,
-            model=MODELS[self.target],
-            # A short provider id ("1201") helps on the device page; an opaque one does not.
-            model_id=self.target_id
-            if self.target is not Target.ACCOUNT and len(self.target_id) <= 12
-            else None,
+            model=coordinator.config_entry.runtime_data.models[self.target],
+            model_id=MODEL_IDS[self.target],
             name=self._device_name(),
         )
 
