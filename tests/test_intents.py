@@ -26,6 +26,8 @@ from custom_components.hosted_pbx.intents import (
     INTENT_CREDIT,
     INTENT_DO_NOT_DISTURB,
     INTENT_QUEUE,
+    _Contact,
+    _match_contacts,
 )
 from simulator.vdb import VdbSimulator
 from simulator.voipzeker import VoipzekerSimulator
@@ -197,6 +199,153 @@ async def test_call_errors_are_spoken_and_send_nothing(
     spoken, name, kind = await _say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
     assert vdb_sim.commands == before
+
+
+# --- calling a contact from the provider's phonebook (VOIPZeker) ---------------------------
+
+
+async def _phonebook_read(
+    hass: HomeAssistant, zeker: VoipzekerSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Poll until the phonebook has been read (early: it is not kept across restarts)."""
+    for _ in range(60):
+        if zeker.requests["listphonebookitems"]:
+            break
+        await advance(hass, freezer, 2)
+    assert zeker.requests["listphonebookitems"] == 1
+
+
+def _in_kitchen(hass: HomeAssistant, zeker: VoipzekerSimulator, index: int) -> None:
+    """Put one extension in the area Keuken."""
+    kitchen = ar.async_get(hass).async_create("Keuken")
+    extension = str(zeker.extensions[index]["id"])
+    dr.async_get(hass).async_update_device(
+        device_id(hass, TENANT, "extension", extension), area_id=kitchen.id
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "source", "dialled", "speech"),
+    [
+        (
+            "call Jan de Vries from Verkoop",
+            "en",
+            "0201",
+            "31612345678",
+            "Calling Jan de Vries from 0201 Verkoop.",
+        ),
+        ("call jan", "en", "0200", "31612345678", "Calling Jan de Vries from 0200 Receptie."),
+        (
+            "bel Jan vanaf de keuken",
+            "nl",
+            "0202",
+            "31612345678",
+            "Ik bel Jan de Vries vanaf 0202 Support.",
+        ),
+        (
+            "bel de loodgieter vanaf Magazijn",
+            "nl",
+            "0203",
+            "31201234567",
+            "Ik bel Loodgietersbedrijf Smit vanaf 0203 Magazijn.",
+        ),
+        (
+            "bel naar Fatima El Amrani",
+            "nl",
+            "0200",
+            "31651234987",
+            "Ik bel Fatima El Amrani vanaf 0200 Receptie.",
+        ),
+    ],
+)
+async def test_call_a_phonebook_contact_by_name(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+    text: str,
+    language: str,
+    source: str,
+    dialled: str,
+    speech: str,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    _in_kitchen(hass, zeker, 2)
+    spoken, name, kind = await _say(hass, text, language)
+    assert (name, kind, spoken) == (INTENT_CALL, "action_done", speech)
+    assert zeker.calls == [{"username": f"{TENANT}*{source}", "call_number": dialled}]
+
+
+@pytest.fixture
+def second_jan(zeker: VoipzekerSimulator) -> None:
+    """A second Jan in the phonebook, before the entry loads and reads it."""
+    zeker.add_contact("Jan", "Jansen", number="31687654321")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "speech"),
+    [
+        ("call Jan", "en", "Which one do you mean: Jan de Vries or Jan Jansen?"),
+        ("bel Jan vanaf Verkoop", "nl", "Welke bedoel je: Jan de Vries of Jan Jansen?"),
+    ],
+)
+async def test_a_first_name_of_two_contacts_asks_which_one(
+    hass: HomeAssistant,
+    second_jan: None,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+    text: str,
+    language: str,
+    speech: str,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    assert "+31687654321" in loaded_zeker.runtime_data.coordinator.data.contacts
+    spoken, name, kind = await _say(hass, text, language)
+    assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
+    # The full name is not ambiguous.
+    spoken, _name, _kind = await _say(hass, "call Jan Jansen from Verkoop", "en")
+    assert spoken == "Calling Jan Jansen from 0201 Verkoop."
+    assert zeker.calls == [{"username": f"{TENANT}*0201", "call_number": "31687654321"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "speech"),
+    [
+        ("call Piet Pieters", "en", '"Piet Pieters" is not a valid phone number.'),
+        ("bel Piet", "nl", '"Piet" is geen geldig telefoonnummer.'),
+    ],
+)
+async def test_a_name_not_in_the_phonebook_is_answered_as_before(
+    hass: HomeAssistant,
+    loaded_zeker: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+    text: str,
+    language: str,
+    speech: str,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    spoken, name, kind = await _say(hass, text, language)
+    assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
+    assert zeker.calls == []
+
+
+def test_contacts_of_the_calling_account_come_first() -> None:
+    jan_here = _Contact("here", "Jan de Vries", ["+31612345678"])
+    jan_there = _Contact("there", "Jan Jansen", ["+31687654321"])
+    jan_twice = _Contact("there", "Jan de Vries", ["+31611111111"])
+    contacts = [jan_there, jan_twice, jan_here]
+    assert _match_contacts(contacts, "Jan", "here") == [jan_here]
+    assert _match_contacts(contacts, "Jan", "there") == [jan_there, jan_twice]
+    assert _match_contacts(contacts, "Jan", "elsewhere") == [jan_there, jan_twice]
+    assert _match_contacts(contacts, "jan de vries.", "elsewhere") == [jan_twice]
+    # "The plumber" is no word of the name; a word's start of at least 4 letters is.
+    plumber = _Contact("here", "Loodgietersbedrijf Smit", ["+31201234567"])
+    assert _match_contacts([plumber], "the plumber") == []
+    assert _match_contacts([plumber], "de loodgieter") == [plumber]
+    assert _match_contacts([plumber], "lood") == [plumber]
+    assert _match_contacts([plumber], "loo") == []
 
 
 def _dnd_entity(hass: HomeAssistant, extension: str) -> str:
@@ -396,6 +545,7 @@ async def test_handlers_describe_themselves_for_llm_agents(
     handlers = {handler.intent_type: handler for handler in intent.async_get(hass)}
     for name in (INTENT_CALL, INTENT_DO_NOT_DISTURB, INTENT_CREDIT, INTENT_QUEUE):
         assert handlers[name].description
+    assert "phonebook" in handlers[INTENT_CALL].description
     # An LLM calls the handler directly, with slot values only.
     response = await intent.async_handle(
         hass, "test", INTENT_CALL, {"number": {"value": "06 1234 5678"}}, language="en"

@@ -13,7 +13,7 @@ the default agent would turn into "an unexpected error occurred".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 import re
 from typing import Any, override
@@ -305,6 +305,91 @@ def _slot(slots: dict[str, Any], name: str) -> str:
     return _clean(str(value)) if value is not None else ""
 
 
+@dataclass
+class _Contact:
+    """A name in the phonebook of a loaded account, with its numbers (E.164 where known)."""
+
+    entry_id: str
+    name: str
+    numbers: list[str] = field(default_factory=list)
+
+
+# A spoken word shorter than this is not taken as the start of a longer word in a name
+# ("loodgieter" finds "Loodgietersbedrijf Smit"; "al" finds nothing by itself).
+MIN_PREFIX = 4
+
+
+def _contacts(hass: HomeAssistant) -> list[_Contact]:
+    """The phonebooks of the loaded accounts: one contact per account and name."""
+    found: dict[tuple[str, str], _Contact] = {}
+    for entry in _loaded_entries(hass):
+        for number, name in entry.runtime_data.coordinator.data.contacts.items():
+            contact = found.setdefault(
+                (entry.entry_id, name.casefold()), _Contact(entry.entry_id, name)
+            )
+            contact.numbers.append(number)
+    return list(found.values())
+
+
+def _words_of(spoken: tuple[str, ...], name: tuple[str, ...], *, prefix: bool) -> bool:
+    """Every spoken word is a word of the name (or starts one, with ``prefix``), in order."""
+    rest = iter(name)
+    return all(
+        any(
+            word == said or (prefix and len(said) >= MIN_PREFIX and word.startswith(said))
+            for word in rest
+        )
+        for said in spoken
+    )
+
+
+def _match_contacts(
+    contacts: list[_Contact], said: str, entry_id: str | None = None
+) -> list[_Contact]:
+    """The contacts called ``said``, one per name; only ``entry_id``'s if it has any.
+
+    The best kind of match wins: the whole name, the name without filler words, some of its
+    words ("Jan" for "Jan de Vries"), then the starts of its words ("loodgieter" for
+    "Loodgietersbedrijf Smit"). A name found in several phonebooks counts once.
+    """
+    wanted = _key(said)
+    if not wanted:
+        return []
+    tiers = (
+        lambda contact: contact.name.casefold() == said.casefold(),
+        lambda contact: _key(contact.name) == wanted,
+        lambda contact: _words_of(wanted, _key(contact.name), prefix=False),
+        lambda contact: _words_of(wanted, _key(contact.name), prefix=True),
+    )
+    for tier in tiers:
+        matches = [contact for contact in contacts if tier(contact)]
+        if not matches:
+            continue
+        own = [contact for contact in matches if contact.entry_id == entry_id]
+        by_name: dict[str, _Contact] = {}
+        for contact in own or matches:
+            by_name.setdefault(contact.name.casefold(), contact)
+        return list(by_name.values())
+    return []
+
+
+def _split_callee(language: str, text: str, contacts: list[_Contact]) -> tuple[str, str]:
+    """``Jan vanaf de keuken`` as callee and source, when the part before is a contact.
+
+    Without contacts to look at, as a number (``_split_source``).
+    """
+    if not contacts:
+        return _split_source(language, text)
+    if _match_contacts(contacts, text):
+        return text, ""
+    words = text.split()
+    for index in range(len(words) - 1, 0, -1):
+        before = " ".join(words[:index])
+        if words[index].casefold() in CONNECTORS[language] and _match_contacts(contacts, before):
+            return before, " ".join(words[index + 1 :])
+    return text, ""
+
+
 def _split_source(language: str, number: str) -> tuple[str, str]:
     """``0612345678 from Toestel 1`` as number and source; the number alone otherwise."""
     words = number.split()
@@ -329,16 +414,20 @@ class CallIntent(intent.IntentHandler):
     description = (
         "Starts a phone call through the hosted phone system (Hosted PBX): the chosen "
         "desk phone (extension) rings first and dials the number when picked up. "
-        "Use for requests like 'call 020 123 4567 from the kitchen phone'."
+        "Instead of a number, a contact name from the provider's phonebook works too. "
+        "Use for requests like 'call 020 123 4567 from the kitchen phone' or "
+        "'call Jan de Vries'."
     )
 
     @property
     @override
     def slot_schema(self) -> dict[Any, Any]:
-        """The number to call and, optionally, the phone to call from."""
+        """The number (or phonebook contact) to call and, optionally, the phone to call from."""
         return {
             vol.Required(
-                SLOT_NUMBER, description="The phone number to call, as said or typed"
+                SLOT_NUMBER,
+                description="The phone number to call, as said or typed, or the name of a "
+                "contact in the provider's phonebook (e.g. 'Jan de Vries')",
             ): cv.string,
             vol.Optional(
                 SLOT_SOURCE,
@@ -355,29 +444,22 @@ class CallIntent(intent.IntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         number = _slot(slots, SLOT_NUMBER)
         said_source = _slot(slots, SLOT_SOURCE)
+        # Words without a digit may be a name in a provider's phonebook.
+        contacts = [] if any(char.isdigit() for char in number) else _contacts(hass)
         if not said_source:
-            number, said_source = _split_source(language, number)
+            number, said_source = _split_callee(language, number, contacts)
         number = _spoken_number(number)
         if not number:
             return _error(intent_obj, _say(language, "no_number"))
-        candidates = [
-            device
-            for entry in _loaded_entries(hass)
-            if isinstance(entry.runtime_data.coordinator.client, ClickToCall)
-            for device in _devices(hass, entry, entry.runtime_data.coordinator.spec.call_source)
-        ]
-        if not candidates:
-            return _error(intent_obj, _say(language, "no_call_source"))
-        if said_source:
-            matches = _match(hass, candidates, said_source)
-            if not matches:
-                return _error(intent_obj, _say(language, "no_such_phone", name=said_source))
-            if len(matches) > 1:
-                names = _names(language, (device.name for device in matches))
+        source = self._source(intent_obj, language, said_source)
+        if isinstance(source, str):
+            return _error(intent_obj, source)
+        called = number
+        if found := _match_contacts(contacts, number, source.entry.entry_id):
+            if len(found) > 1:
+                names = _names(language, (contact.name for contact in found))
                 return _error(intent_obj, _say(language, "ambiguous", names=names))
-            source = matches[0]
-        else:
-            source = _in_area_of(hass, candidates, intent_obj.device_id) or candidates[0]
+            called, number = found[0].name, found[0].numbers[0]
         try:
             await hass.services.async_call(
                 DOMAIN,
@@ -389,9 +471,37 @@ class CallIntent(intent.IntentHandler):
             )
         except HomeAssistantError as err:
             return await _failure(intent_obj, language, err)
-        response = _spoken(intent_obj, _say(language, "calling", number=number, source=source.name))
-        response.async_set_speech_slots({"number": number, "source": source.name})
+        response = _spoken(intent_obj, _say(language, "calling", number=called, source=source.name))
+        slots_spoken = {"number": number, "source": source.name}
+        if called != number:
+            slots_spoken["name"] = called
+        response.async_set_speech_slots(slots_spoken)
         return response
+
+    @staticmethod
+    def _source(intent_obj: intent.Intent, language: str, said: str) -> _Device | str:
+        """The phone to call from: the one named, else the one nearby, else the first.
+
+        What to say instead when there is no such phone (or several).
+        """
+        hass = intent_obj.hass
+        candidates = [
+            device
+            for entry in _loaded_entries(hass)
+            if isinstance(entry.runtime_data.coordinator.client, ClickToCall)
+            for device in _devices(hass, entry, entry.runtime_data.coordinator.spec.call_source)
+        ]
+        if not candidates:
+            return _say(language, "no_call_source")
+        if not said:
+            return _in_area_of(hass, candidates, intent_obj.device_id) or candidates[0]
+        matches = _match(hass, candidates, said)
+        if not matches:
+            return _say(language, "no_such_phone", name=said)
+        if len(matches) > 1:
+            names = _names(language, (device.name for device in matches))
+            return _say(language, "ambiguous", names=names)
+        return matches[0]
 
 
 class DoNotDisturbIntent(intent.IntentHandler):
