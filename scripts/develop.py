@@ -214,13 +214,17 @@ def _tail(path: Path, lines: int = 25) -> str:
 # --------------------------------------------------------------------------- simulators
 
 
+Providers = dict[str, dict[str, str]]  # provider key -> {"url": ..., credentials}
+
+
 def start_simulators(
     config: Path, *, records: bool = False
-) -> tuple[subprocess.Popen[bytes], dict[str, dict[str, str]]]:
+) -> tuple[subprocess.Popen[bytes], Providers, Providers]:
     """Start ``python -m simulator`` and read the one JSON line it prints.
 
-    With ``records``, the simulators also serve what they recorded; its URL is the
-    ``"_records"`` item of the answer.
+    Returns the process, the accounts to add, and the spare accounts (one per provider,
+    left for adding by hand). With ``records``, the simulators also serve what they
+    recorded; its URL is the ``"_records"`` item of the accounts to add.
     """
     log = config / "simulator.log"
     args = [sys.executable, "-m", "simulator", *(["--records"] if records else [])]
@@ -241,10 +245,12 @@ def start_simulators(
         )
     try:
         providers = json.loads(line)
-        if not isinstance(providers, dict) or not all(
-            isinstance(info, dict) and "url" in info for info in providers.values()
+        spares = providers.pop("_spare", {}) if isinstance(providers, dict) else None
+        if not isinstance(spares, dict) or not all(
+            isinstance(info, dict) and "url" in info
+            for info in [*providers.values(), *spares.values()]
         ):
-            raise TypeError("expected {provider: {url: ..., ...}}")
+            raise TypeError('expected {provider: {url: ..., ...}, "_spare": {...}}')
     except (ValueError, TypeError) as err:
         _stop(proc, "the simulators", signal.SIGINT)
         raise DevelopError(f"the simulators printed {line!r}: {err}") from err
@@ -257,7 +263,11 @@ def start_simulators(
                 out.flush()
 
     threading.Thread(target=drain, daemon=True).start()
-    return proc, {key: {k: str(v) for k, v in info.items()} for key, info in providers.items()}
+
+    def strings(found: dict[str, dict[str, Any]]) -> Providers:
+        return {key: {k: str(v) for k, v in info.items()} for key, info in found.items()}
+
+    return proc, strings(providers), strings(spares)
 
 
 # --------------------------------------------------------------------------- Home Assistant
@@ -1044,7 +1054,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _smoke(args: argparse.Namespace, ha: Hass, check: Check, summary: list[str]) -> None:
     start = time.monotonic()
     print("==> starting the simulators", flush=True)
-    _, providers = start_simulators(ha.config, records=True)
+    _, providers, _ = start_simulators(ha.config, records=True)
     records_url = providers.pop("_records")["url"]
     actions = {key: list(value.get("actions", [])) for key, value in _records(records_url).items()}
     port = args.port or pick_port(CHECK_PORT)
@@ -1171,9 +1181,24 @@ def _signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _account_lines(heading: str, info: dict[str, str], *, used: bool) -> list[str]:
+    """One simulated account for the banner: its URL, then its credentials."""
+    lines = [f"      {heading:<15} {info.get('url', '(none)')}"]
+    for name, value in info.items():
+        if name == "url":
+            continue
+        note = ""
+        if name == "invitation_id":  # an invitation works once: does this one still?
+            note = "  (used up)" if used else "  (unused; works once)"
+        shown = value.replace("\n", ", ")  # Business-ISP's numbers (the form takes commas)
+        lines.append(f"        {name}: {shown}{note}")
+    return lines
+
+
 def banner(
     port: int,
-    providers: dict[str, dict[str, str]],
+    providers: Providers,
+    spares: Providers,
     added: list[str],
     states: list[tuple[str, str]],
     entities: int,
@@ -1183,8 +1208,9 @@ def banner(
     width = 68
     simulated = []
     for key, info in providers.items():
-        simulated.append(f"    {key}: {info['url']}")
-        simulated += [f"      {name}: {value}" for name, value in info.items() if name != "url"]
+        simulated.append(f"    {key}")
+        simulated += _account_lines("added for you:", info, used=True)
+        simulated += _account_lines("to add by hand:", spares.get(key, {}), used=False)
     lines = [
         "Home Assistant with the hosted_pbx integration is running",
         "",
@@ -1192,11 +1218,10 @@ def banner(
         f"  User       {USERNAME}",
         f"  Password   {PASSWORD}",
         "",
-        "  Simulated providers (what to type into the config flow; the URL goes in",
-        "  Advanced settings):",
+        "  Simulated providers, two accounts each. The first was added for you;",
+        "  add the spare one by hand (Settings > Devices & services > Add",
+        "  integration > Hosted PBX; the URL goes in Advanced settings):",
         *simulated,
-        "",
-        "  (An invitation id works once: the entries below used these.)",
         "",
         "  Entries added (one per simulated provider):",
         *[f"    - {title}" for title in added],
@@ -1218,7 +1243,7 @@ def run(args: argparse.Namespace) -> int:
     ha = Hass(venv=args.venv, config=CONFIG)
     CONFIG.mkdir(exist_ok=True)
     print("==> starting the simulators", flush=True)
-    sim, providers = start_simulators(CONFIG)
+    sim, providers, spares = start_simulators(CONFIG)
     for key, info in providers.items():
         print(f"    {key}: {info['url']}", flush=True)
 
@@ -1254,7 +1279,7 @@ def run(args: argparse.Namespace) -> int:
         except DevelopError as err:
             print(f"    skipped {key}: {err}", flush=True)
     states = wait_for_entries(api)
-    banner(port, providers, added, states, entity_count(api))
+    banner(port, providers, spares, added, states, entity_count(api))
 
     # Wait; a restart asked for in the UI makes hass exit with 100: start it again.
     while True:

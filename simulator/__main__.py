@@ -1,7 +1,10 @@
 """Run the simulators for a live demo: ``python -m simulator [--port-base N] [--records]``.
 
 Prints one line of JSON, ``{"<provider>": {"url": ..., <credentials>}}``, for the developer
-script to read, then serves until SIGINT or SIGTERM. With ``--records`` the line also has
+script to read, then serves until SIGINT or SIGTERM. Each provider also runs a second,
+spare account on its own port, for adding an account by hand: the line lists them under
+``"_spare": {"<provider>": {"url": ..., <credentials>}}`` (the developer script adds only
+the first ones, so the spare ones are still free). With ``--records`` the line also has
 ``"_records": {"url": ...}``: a loopback-only endpoint that answers ``GET`` with what every
 simulator recorded (``{"<provider>": {"actions": [...], "calls": [...], ...}}``), so a
 smoke run can check that an action really reached the provider.
@@ -11,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 import inspect
 import json
 import signal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -24,7 +27,7 @@ from .business_isp import API_PATH as BUSINESS_ISP_PATH, BusinessIspSimulator
 from .common import SimulatorServer
 from .vdb import VdbSimulator
 from .voipcenter import API_PATH as VOIPCENTER_PATH, VoipcenterSimulator
-from .voipms import API_PATH as VOIPMS_PATH, build_demo as build_voipms_demo
+from .voipms import API_PATH as VOIPMS_PATH, VoipmsSimulator, build_demo as build_voipms_demo
 from .voipzeker import API_PATH as VOIPZEKER_PATH, VoipzekerSimulator, build_demo
 
 
@@ -44,12 +47,28 @@ class Simulated(NamedTuple):
     sample_to: str = "+31 6 12345678"
 
 
+class Builder(Protocol):
+    """Builds one provider's simulator: its demo account, or with ``spare`` a second one."""
+
+    def __call__(self, *, spare: bool = False) -> Simulated:
+        """A simulator not yet listening."""
+        ...
+
+
 # Attributes in which simulators keep what they were asked to do (never credentials).
 RECORDS = ("calls", "sms_sent", "received", "commands")
 
+# A spare account differs from the demo account in what identifies it (the config entry's
+# unique id), is smaller, and has its own seed; the rest is the simulators' defaults.
 
-def _vdb() -> Simulated:
-    sim = VdbSimulator(extensions=4, queues=2, numbers=2)
+
+def _vdb(*, spare: bool = False) -> Simulated:
+    if spare:
+        sim = VdbSimulator(
+            username="spare@example.nl", password="ook-geheim", extensions=2, queues=1, seed=1
+        )
+    else:
+        sim = VdbSimulator(extensions=4, queues=2, numbers=2)
     info = {"username": sim.username, "password": sim.password}
     return Simulated(
         "vdb",
@@ -67,10 +86,13 @@ async def _push_activity(sim: VoipzekerSimulator) -> None:
         await sim.run_activity(session=session)
 
 
-def _voipzeker() -> Simulated:
-    sim, demo = build_demo()
+def _voipzeker(*, spare: bool = False) -> Simulated:
+    if spare:  # another tenant, whose invitation id nothing has used yet
+        sim = VoipzekerSimulator(extensions=3, switches=1, seed=8, tenant="5678")
+    else:
+        sim, _ = build_demo()
     # Exactly the config flow's fields (the URL is added by ``serve``).
-    info = {"invitation_id": demo["invitation_id"]}
+    info = {"invitation_id": sim.invitation_id}
     return Simulated(
         "voipzeker",
         SimulatorServer(sim.app, VOIPZEKER_PATH),
@@ -81,8 +103,17 @@ def _voipzeker() -> Simulated:
     )
 
 
-def _voipcenter() -> Simulated:
-    sim = VoipcenterSimulator()
+def _voipcenter(*, spare: bool = False) -> Simulated:
+    if spare:
+        sim = VoipcenterSimulator(
+            api_id="pi990001tst",
+            api_key="k3y-0f-the-spare-api-user-9d2e",
+            customer_number="654321",
+            password="ook-een-wachtwoord",
+            seed=1,
+        )
+    else:
+        sim = VoipcenterSimulator()
     info = {
         "api_id": sim.api_id,
         "api_key": sim.api_key,
@@ -100,8 +131,19 @@ def _voipcenter() -> Simulated:
     )
 
 
-def _voipms() -> Simulated:
-    sim = build_voipms_demo()
+def _voipms(*, spare: bool = False) -> Simulated:
+    if spare:
+        sim = VoipmsSimulator(
+            username="spare@example.ca",
+            api_password="Api-Pass-2q9w",
+            account="100002",
+            sub_accounts=2,
+            dids=1,
+            rate_limit=60,
+            seed=1,
+        )
+    else:
+        sim = build_voipms_demo()
     info = {"username": sim.username, "api_password": sim.api_password}
     return Simulated(
         "voipms",
@@ -119,9 +161,14 @@ async def _quiet() -> None:
     await asyncio.Event().wait()
 
 
-def _business_isp() -> Simulated:
+def _business_isp(*, spare: bool = False) -> Simulated:
     # Other numbers than the VdB demo account has, so the two are not confused.
-    sim = BusinessIspSimulator(numbers=("0301234567", "0301234568"))
+    if spare:
+        sim = BusinessIspSimulator(
+            username="spare@example.nl", password="ook-geheim", numbers=("0401234567",), seed=1
+        )
+    else:
+        sim = BusinessIspSimulator(numbers=("0301234567", "0301234568"))
     info = {"username": sim.username, "password": sim.password, "numbers": "\n".join(sim.numbers)}
     return Simulated(
         "business_isp",
@@ -133,8 +180,9 @@ def _business_isp() -> Simulated:
     )
 
 
-# Add a provider by appending its builder; with a port base, it listens on base + its index.
-BUILDERS: list[Callable[[], Simulated]] = [_vdb, _voipcenter, _voipzeker, _voipms, _business_isp]
+# Add a provider by appending its builder. With a port base, its demo account listens on
+# base + its index, its spare account on base + len(BUILDERS) + its index.
+BUILDERS: list[Builder] = [_vdb, _voipcenter, _voipzeker, _voipms, _business_isp]
 
 
 def _source(sim: Simulated) -> object | None:
@@ -175,14 +223,20 @@ def records_app(simulated: list[Simulated]) -> web.Application:
 async def serve(port_base: int = 0, *, with_records: bool = False) -> None:
     """Start every simulator, print where they are, and serve until told to stop."""
     simulated = [build() for build in BUILDERS]
+    spares = [build(spare=True) for build in BUILDERS]
     # Tasks first, so every activity coroutine is awaited even if a server fails to start.
-    tasks = [asyncio.create_task(sim.activity) for sim in simulated]
-    servers = [sim.server for sim in simulated]
+    tasks = [asyncio.create_task(sim.activity) for sim in simulated + spares]
+    servers = [sim.server for sim in simulated + spares]
     try:
-        shown: dict[str, dict[str, str]] = {}
+        shown: dict[str, Any] = {}
         for index, sim in enumerate(simulated):
             url = await sim.server.start(port_base + index if port_base else 0)
             shown[sim.key] = {"url": url, **sim.info}
+        spare_shown: dict[str, dict[str, str]] = {}
+        for index, sim in enumerate(spares, start=len(simulated)):
+            url = await sim.server.start(port_base + index if port_base else 0)
+            spare_shown[sim.key] = {"url": url, **sim.info}
+        shown["_spare"] = spare_shown
         if with_records:
             servers.append(SimulatorServer(records_app(simulated), "/records"))
             shown["_records"] = {"url": await servers[-1].start(0)}
