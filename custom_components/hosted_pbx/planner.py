@@ -70,7 +70,7 @@ UNKNOWN_RATE = 1 / 60  # a status we could not read: soon
 IN_CALL_FACTOR = 3.0  # finding a call's end is worth more than guessing a start
 IDLE_RATE = 1 / 7200  # an idle phone nobody has used yet (the rest is learned)
 OFFLINE_FACTOR = 0.5  # an offline phone changes less often than an idle one
-QUEUE_EMPTY_RATE = 1 / 1800  # an empty queue in busy hours
+QUEUE_EMPTY_RATE = 1 / 1500  # an empty queue in busy hours: callers show within minutes
 QUEUE_CALLER_RATE = 1 / 60  # a waiting caller is answered or leaves within minutes
 FREQUENT_RATE = 1 / 1800  # switches, DND, registrations: no activity known
 UNWATCHED_RATE = IDLE_RATE / 10
@@ -78,7 +78,9 @@ UNWATCHED_RATE = IDLE_RATE / 10
 # minutes (it was just in use: a call back, a colleague, a transfer).
 ACTIVITY_TAU = 4 * 3600.0
 RECENT_TAU = 900.0
-RECENT_WEIGHT = 0.5  # a call just now adds this many calls per RECENT_TAU
+# A call just now adds this many calls per RECENT_TAU: enough to rank the phone above
+# one idle for hours, small because most offices' calls do not come in bursts.
+RECENT_WEIGHT = 0.2
 # A call length is learned as a geometric mean (lognormal calls: the median).
 CALL_LENGTH_PRIOR = 180.0
 CALL_LENGTH_BOUNDS = (20.0, 3600.0)
@@ -210,18 +212,34 @@ class PollPlanner:
         shares = sum(_policy(read, slow).weight * read.cost for read in fast)
         return {read.key: shares / (_policy(read, slow).weight * rate) for read in fast}
 
+    def floors(self, reads: Iterable[Read], slow: Collection[str], slot: float) -> dict[str, float]:
+        """The longest each watched fast read may wait: its uniform interval x FLOOR_FACTOR.
+
+        Never less than what reads in whole slots allow: when credit and structure come
+        due together, even the uniform planner makes a phone wait its interval plus one
+        slot for each of them (with one or two phones, x 1.5 is less than that).
+        """
+        reads = list(reads)
+        due_together = sum(
+            1 for read in reads if read.key not in slow and POLICIES[read.freshness].min_interval
+        )
+        return {
+            key: max(interval * FLOOR_FACTOR, interval + (due_together + 1) * slot)
+            for key, interval in self.uniform_intervals(reads, slow, slot).items()
+        }
+
     def _by_activity(
         self, reads: list[Read], slow: Collection[str], data: AccountData, slot: float
     ) -> Read | None:
         now = self._clock()
-        floors = self.uniform_intervals(reads, slow, slot)
+        floors = self.floors(reads, slow, slot)
         # Deadlines: every watched fast read by its floor; slow reads when they are due.
         jobs: list[tuple[float, Read]] = []
         for read in reads:
             policy = _policy(read, slow)
             last = self._last[read.key]
             if read.key in floors:
-                jobs.append((last + floors[read.key] * FLOOR_FACTOR, read))
+                jobs.append((last + floors[read.key], read))
             elif read.key not in slow:
                 jobs.append((last + policy.min_interval + slot, read))
         jobs.sort(key=lambda job: job[0])
