@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-import re
+from datetime import timedelta
 import time
 from typing import Any
 
@@ -18,30 +17,13 @@ from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.util import dt as dt_util
 
 from . import cache
-from .api import Closes, KnowsCallRecords, KnowsPublicIp, LimitsCallLength, Provider
-from .api.errors import (
-    AuthError,
-    ErrorReason,
-    InvalidRequest,
-    PermissionDenied,
-    ProviderError,
-    QuotaExceeded,
-)
-from .api.models import (
-    AccountData,
-    CallDirection,
-    CallRecord,
-    CallStatus,
-    ExtensionState,
-    ExtensionStatus,
-    Freshness,
-    Read,
-)
-from .api.phone import e164, parse_own_number
+from .api import Closes, KnowsPublicIp, LimitsCallLength, Provider
+from .api.errors import AuthError, ErrorReason, PermissionDenied, ProviderError, QuotaExceeded
+from .api.models import AccountData, Freshness, Read
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
+from .call_events import CallEvents, caller
 from .const import (
     CONF_MAX_CALL_MINUTES,
     CONF_QUOTA_SHARE,
@@ -51,7 +33,6 @@ from .const import (
     DEFAULT_MAX_CALL_MINUTES,
     DEFAULT_QUOTA_SHARE,
     DOMAIN,
-    EVENT_CALL,
     EVENT_PREFIX,
     LOGGER,
 )
@@ -88,51 +69,8 @@ REASON_ISSUES = {
     ErrorReason.IP_NOT_ALLOWED: "ip_not_allowed",
     ErrorReason.CLOCK_SKEW: "clock_skew",
 }
-# Status transitions polling sees, as the extensions' event entities show them. A ring
-# that stops is "ended": polling cannot tell whether it was answered. Where the provider
-# keeps call records, the records decide instead (missed, or answered and ended).
-_IDLE, _RINGING = ExtensionStatus.IDLE, ExtensionStatus.RINGING
-_IN_CALL, _DIALING = ExtensionStatus.IN_CALL, ExtensionStatus.DIALING
-STATUS_EVENTS: dict[tuple[ExtensionStatus, ExtensionStatus], str] = {
-    (_IDLE, _RINGING): "incoming_call",
-    (_RINGING, _IN_CALL): "answered",
-    (_DIALING, _IN_CALL): "answered",
-    (_IN_CALL, _IDLE): "ended",
-    (_RINGING, _IDLE): "ended",
-    (_DIALING, _IDLE): "ended",
-}
-ENDED_STATUSES = frozenset(
-    {
-        CallStatus.ENDED,
-        CallStatus.BUSY,
-        CallStatus.NO_ANSWER,
-        CallStatus.REJECTED,
-        CallStatus.INSUFFICIENT_FUNDS,
-        CallStatus.WRONG_NUMBER,
-        CallStatus.FAILED,
-    }
-)
 # The structure and slow values change rarely: written a minute after they do.
 CACHE_SAVE_DELAY = 60.0
-# Reads of the call records after a ring stopped, before we give up and say "ended"
-# (the provider may write the record a little after the call).
-VERIFY_TRIES = 3
-VERIFY_RETRY = 20.0
-# A record's times come from the provider's clock: allow this much disagreement.
-RECORD_SLACK = timedelta(seconds=60)
-# Numbers compare by their last digits: "0612345678" and "31612345678" are one caller.
-SAME_NUMBER_DIGITS = 9
-
-
-@dataclass
-class _StoppedRing:
-    """An inbound ring polling saw stop; the call records will say how it ended."""
-
-    since: datetime  # when polling first saw it ring (the call was going then)
-    remote: str | None
-    data: dict[str, str]  # the event data as polling saw it (direction, caller, duration)
-    tries: int = 0
-    next_try: float = 0.0  # monotonic; the first try is due in the next slot
 
 
 def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -217,9 +155,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self._failure: UpdateFailed | None = None
         self.disabled_reads: set[str] = set()
         self._seen_push: dict[str, float] = {}
-        # Inbound rings: when polling first saw each ring, and those that stopped unverified.
-        self._ring_seen: dict[str, datetime] = {}
-        self._stopped_rings: dict[str, _StoppedRing] = {}
+        # The call events polling finds; call records share the pushed events' dedup.
+        self._call_events = CallEvents(self, self._seen_before, self._remember)
         # How pushed events arrive, for diagnostics: "webhook", "connected", "polling only".
         self.push_state = "webhook" if spec.push is not None else "polling only"
         # Events come in bursts (ringing, answered, hung up): one status read per cooldown.
@@ -289,9 +226,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     async def _async_update_data(self) -> AccountData:
         """Spend this slot on the most overdue read; tell the bus how placed calls went."""
         before = self.data if self.data is not None else self._structure
-        if (stopped := self._due_ring()) is not None:
+        if (stopped := self._call_events.due_ring()) is not None:
             # This slot goes to the call records instead of a status read.
-            await self._async_verify_ring(*stopped)
+            await self._call_events.async_verify_ring(*stopped)
             if self._failure is not None:
                 raise self._failure
             return before
@@ -300,115 +237,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         except UpdateFailed as err:
             self._failure = err
             raise
-        self._fire_call_events(before, updated)
-        self._dispatch_status_events(before, updated)
+        self._call_events.fire_call_events(before, updated)
+        self._call_events.dispatch_status_events(before, updated)
         self._messages_as_events(before, updated)
         return updated
-
-    @callback
-    def _dispatch_status_events(self, before: AccountData, after: AccountData) -> None:
-        """Extension event entities from status transitions seen by polling."""
-        for extension_id, state in after.extension_states.items():
-            old = before.extension_states.get(extension_id)
-            if state.status is _RINGING and (old is None or old.status is not _RINGING):
-                self._ring_seen[extension_id] = dt_util.utcnow()
-            if old is None or old.status is None or state.status is None:
-                continue
-            kind = STATUS_EVENTS.get((old.status, state.status))
-            if kind is not None:
-                # The idle state after a call has no direction: the call's is the one.
-                direction = state.direction or old.direction
-                data = {"direction": direction.value if direction else ""}
-                if kind == "ended":
-                    data["duration"] = str(old.duration or 0)
-                if remote := state.remote_number or old.remote_number:
-                    data |= self._caller(after, remote)
-                if kind == "ended" and self._queue_ring_check(extension_id, old, data):
-                    continue
-                self.async_device_event(Target.EXTENSION, extension_id, kind, data)
-
-    # --- how a stopped ring ended, from the call records -------------------------------
-
-    def _queue_ring_check(
-        self, extension_id: str, old: ExtensionState, data: dict[str, str]
-    ) -> bool:
-        """An inbound ring stopped: leave the event to the records, if the provider has any."""
-        if not (
-            isinstance(self.client, KnowsCallRecords)
-            and old.status is _RINGING
-            and old.direction is CallDirection.INBOUND
-        ):
-            return False
-        since = self._ring_seen.pop(extension_id, None) or dt_util.utcnow()
-        self._stopped_rings[extension_id] = _StoppedRing(since, old.remote_number, data)
-        return True
-
-    def _due_ring(self) -> tuple[str, _StoppedRing] | None:
-        """The stopped ring to check in this slot, if one is due and polling may send."""
-        now = time.monotonic()
-        for extension_id, ring in self._stopped_rings.items():
-            if ring.next_try <= now:
-                return (extension_id, ring) if self.budget.poll_allowed() else None
-        return None
-
-    async def _async_verify_ring(self, extension_id: str, ring: _StoppedRing) -> None:
-        """One read of the records; the event once they tell, or "ended" after a few tries."""
-        records = await self._async_call_records(extension_id, ring.since)
-        if records is None:
-            return  # our budget said wait: this was no try
-        record = self._record_for(records, ring)
-        ring.tries += 1
-        if record is None and ring.tries < VERIFY_TRIES:
-            ring.next_try = time.monotonic() + VERIFY_RETRY
-            return
-        del self._stopped_rings[extension_id]
-        self._fire_ring_outcome(extension_id, ring, record)
-
-    async def _async_call_records(
-        self, extension_id: str, since: datetime
-    ) -> list[CallRecord] | None:
-        """The records as a polling request (never the action reserve); [] if they failed."""
-        assert isinstance(self.client, KnowsCallRecords)
-        try:
-            with self.quota_watch(), self.budget.polling():
-                return await self.client.async_calls_since(extension_id, since - RECORD_SLACK)
-        except BudgetExhausted:
-            return None
-        except ProviderError as err:
-            LOGGER.debug("Reading the call records of %s failed: %s", extension_id, err)
-            return []
-
-    def _record_for(self, records: list[CallRecord], ring: _StoppedRing) -> CallRecord | None:
-        """The newest inbound record from the ringing number not handled before."""
-        found = [
-            record
-            for record in records
-            if record.direction is not CallDirection.OUTBOUND
-            and not self._seen_before(_record_key(record))
-            and _same_number(record.from_number, ring.remote)
-        ]
-        return max(found, key=_record_start) if found else None
-
-    @callback
-    def _fire_ring_outcome(
-        self, extension_id: str, ring: _StoppedRing, record: CallRecord | None
-    ) -> None:
-        """Missed, answered then ended, or (records silent) ended as polling saw it."""
-        caller = {key: value for key, value in ring.data.items() if key != "duration"}
-        if record is not None:
-            self._remember(_record_key(record))
-        if record is None or record.answered is None:
-            events = [("ended", ring.data)]
-        elif record.answered:
-            events = [("answered", caller), ("ended", caller | {"duration": str(record.duration)})]
-        else:
-            events = [("missed", caller)]
-        for kind, data in events:
-            self.async_device_event(Target.EXTENSION, extension_id, kind, data)
-
-    def _caller(self, data: AccountData, remote: str) -> dict[str, str]:
-        """The other party: an extension, else a number in E.164, named where known."""
-        return caller(data, remote, self.spec.region)
 
     def _named(self, data: Mapping[str, str]) -> dict[str, str]:
         """A pushed call's data with the other party's name, when known and not given.
@@ -421,7 +253,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if "name" in data or not remote:
             return dict(data)
         known = self.data if self.data is not None else self._structure
-        name = self._caller(known, remote).get("name")
+        name = caller(known, remote, self.spec.region).get("name")
         return {**data, "name": name} if name else dict(data)
 
     @callback
@@ -437,25 +269,6 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     def event_signal(self) -> str:
         """The dispatcher signal the entry's event entities listen to."""
         return f"{DOMAIN}_{self.config_entry.entry_id}_device_event"
-
-    @callback
-    def _fire_call_events(self, before: AccountData, after: AccountData) -> None:
-        """A ``hosted_pbx_call`` event for each change of a placed call's status."""
-        for source, call in after.calls.items():
-            old = before.calls.get(source)
-            if old is not None and old.status is call.status:
-                continue
-            self.hass.bus.async_fire(
-                EVENT_CALL,
-                {
-                    "source": source,
-                    "to": call.destination or "",
-                    "status": call.status.value,
-                    "ended": call.status in ENDED_STATUSES,
-                    "duration": call.duration or 0,
-                    "config_entry_id": self.config_entry.entry_id,
-                },
-            )
 
     async def _async_poll(self, data: AccountData) -> AccountData:
         """Spend this slot on the most overdue read, if the budget allows one."""
@@ -795,23 +608,6 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         return snapshot
 
 
-def caller(data: AccountData, remote: str, region: str) -> dict[str, str]:
-    """The other party of a call, for events and the current-call sensor.
-
-    An extension goes by its name; a number is in E.164 where it parses, with the name the
-    provider's phonebook gives it (``data.contacts``, keyed the same way), if any.
-    """
-    if extension := data.extensions.get(remote):
-        return {"number": remote, "name": extension.name}
-    try:
-        number = e164(parse_own_number(remote, region))
-    except InvalidRequest:
-        number = remote
-    if name := data.contacts.get(number):
-        return {"number": number, "name": name}
-    return {"number": number}
-
-
 class _StructureChanged(Exception):
     """A read found an extension or queue the provider no longer knows."""
 
@@ -823,28 +619,6 @@ def _slot(budget: RequestBudget) -> timedelta:
     second can fall in the past and refresh in a tight loop.
     """
     return timedelta(seconds=max(MIN_SLOT, budget.poll_interval))
-
-
-def _record_key(record: CallRecord) -> str:
-    """The dedup key of a call record (kept with the pushed events' keys)."""
-    return f"cdr|{record.uid}"
-
-
-def _record_start(record: CallRecord) -> datetime:
-    return record.start or datetime.min.replace(tzinfo=UTC)
-
-
-def _same_number(record_number: str, ringing: str | None) -> bool:
-    """Whether a record's caller is the one seen ringing; unknown on either side matches.
-
-    The live status and the records may write a number differently (031..., 31..., +31...):
-    the last digits agree.
-    """
-    ours = re.sub(r"[^0-9]", "", ringing or "")
-    theirs = re.sub(r"[^0-9]", "", record_number)
-    if not ours or not theirs:
-        return True
-    return ours[-SAME_NUMBER_DIGITS:] == theirs[-SAME_NUMBER_DIGITS:]
 
 
 def _update_failed(err: ProviderError) -> UpdateFailed:

@@ -19,7 +19,8 @@ from homeassistant.helpers.typing import StateType
 
 from .api import Capability
 from .api.models import AccountData, CallDirection, CallStatus, ExtensionStatus
-from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator, caller
+from .call_events import caller
+from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
 from .devices import Target, format_own_number, targets
 from .entity import HostedPbxEntity, async_add_entities_as_found
 
