@@ -21,14 +21,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hosted_pbx.const import DOMAIN
-from custom_components.hosted_pbx.intents import (
-    INTENT_CALL,
-    INTENT_CREDIT,
-    INTENT_DO_NOT_DISTURB,
-    INTENT_QUEUE,
-    _Contact,
-    _match_contacts,
-)
+from custom_components.hosted_pbx.intents.call import INTENT_CALL
+from custom_components.hosted_pbx.intents.credit import INTENT_CREDIT
+from custom_components.hosted_pbx.intents.do_not_disturb import INTENT_DO_NOT_DISTURB
+from custom_components.hosted_pbx.intents.lookup import _Contact
+from custom_components.hosted_pbx.intents.matching import _match_contacts
+from custom_components.hosted_pbx.intents.queue_callers import INTENT_QUEUE
 from simulator.vdb import VdbSimulator
 from simulator.voipzeker import VoipzekerSimulator
 
