@@ -1,9 +1,10 @@
 """Call-traffic benchmark: how soon Home Assistant shows calls, per polling planner.
 
-Run from the repository root: ``.venv/bin/python -m bench.traffic`` (``--hours 4``,
-``--seed 1``). The real integration runs in Home Assistant against the simulators in
-simulated time (as ``bench.quota``). A call timeline is drawn once from the seed and
-played on the simulators' live state for each planner, uniform and activity-aware:
+Run from the repository root: ``.venv/bin/python -m bench.traffic`` (``--days 4``,
+``--hours 10``, ``--seed 1``). The real integration runs in Home Assistant against the
+simulators in simulated time (as ``bench.quota``). Each day's call timeline is drawn
+from its seed and played on the simulators' live state for each planner, uniform and
+activity-aware; the figures pool the days:
 
 - calls arrive as a Poisson process, 30 an hour from 08:00 to 18:00, 2 an hour at night;
   phones are not equally busy (a receptionist takes more calls than the warehouse);
@@ -31,6 +32,7 @@ from datetime import timedelta
 from functools import partial
 import logging
 import math
+import os
 import random
 import statistics
 import sys
@@ -514,10 +516,11 @@ def _cell(values: list[float], share: float) -> str:
     )
 
 
-def table(outcomes: list[Outcome], hours: float, seed: int, calls: int) -> str:
+def table(outcomes: list[Outcome], hours: float, seed: int, calls: int, days: int = 1) -> str:
     """One markdown table per provider, the planners side by side."""
     lines = [
-        f"Call traffic, {hours:g} simulated h from {START:%H:%M} (seed {seed}, {calls} calls); "
+        f"Call traffic, {days} x {hours:g} simulated h from {START:%H:%M} "
+        f"(seeds {seed}-{seed + days - 1}, {calls} calls); "
         "latency = seconds until Home Assistant showed the change (or a later state); "
         "seen = share of changes whose own state it showed.",
     ]
@@ -558,8 +561,31 @@ PROVIDERS: list[tuple[str, Callable[[], Any], bool]] = [
 ]
 
 
-async def main(hours: float, seed: int, only: str | None = None) -> str:
-    """Run both planners on each provider with the same timeline; return the tables."""
+def _merge(runs: list[Outcome]) -> Outcome:
+    """Several days of one planner as one outcome (latencies pooled, requests summed)."""
+    merged = Outcome(runs[0].provider, runs[0].planner)
+    for run in runs:
+        for row, values in run.latencies.items():
+            merged.latencies[row] += values
+        for row, flags in run.seen.items():
+            merged.seen[row] += flags
+        for row, count in run.unshown.items():
+            merged.unshown[row] += count
+        merged.requests += run.requests
+        merged.violations += run.violations
+        merged.reserve_untouched &= run.reserve_untouched
+        merged.peak_window = max(merged.peak_window, run.peak_window)
+        merged.poll_limit = run.poll_limit
+        merged.wall += run.wall
+    return merged
+
+
+async def main(hours: float, seed: int, only: str | None = None, days: int = 1) -> str:
+    """Run both planners on each provider with the same timelines; return the tables.
+
+    Each of ``days`` is its own timeline (seeds ``seed``, ``seed + 1``, ...) played from
+    the morning; the figures pool them, so a median rests on hundreds of calls.
+    """
     seconds = hours * 3600
     capture = LogCapture()
     loggers = [logging.getLogger(name) for name in LOGGERS]
@@ -572,24 +598,40 @@ async def main(hours: float, seed: int, only: str | None = None) -> str:
             for name, driver, with_queues in PROVIDERS:
                 if only is not None and only.casefold() not in name.casefold():
                     continue
-                steps = timeline(seed, seconds, with_queues=with_queues)
-                calls = max(calls, sum(1 for step in steps if step.kind == "ring"))
+                timelines = [
+                    timeline(seed + day, seconds, with_queues=with_queues) for day in range(days)
+                ]
+                calls = max(
+                    calls, sum(step.kind == "ring" for steps in timelines for step in steps)
+                )
                 for mode in ("uniform", "activity"):
-                    with freeze_time(START) as frozen:
-                        assert isinstance(frozen, FrozenDateTimeFactory)
-                        outcomes.append(await _run_one(name, driver, mode, steps, seconds, frozen))
+                    runs = []
+                    for steps in timelines:
+                        with freeze_time(START) as frozen:
+                            assert isinstance(frozen, FrozenDateTimeFactory)
+                            runs.append(await _run_one(name, driver, mode, steps, seconds, frozen))
+                    outcomes.append(_merge(runs))
     finally:
         for logger in loggers:
             logger.removeHandler(capture)
     for line in capture.lines:
         print(line, file=sys.stderr)
-    return table(outcomes, hours, seed, calls)
+    return table(outcomes, hours, seed, calls, days)
+
+
+def _reproducible() -> None:
+    """Run again with a fixed hash seed: the order of equal-ranked reads then repeats."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, "-m", "bench.traffic", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hours", type=float, default=4.0, help="simulated hours")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the call timeline")
+    parser.add_argument("--hours", type=float, default=10.0, help="simulated hours a day")
+    parser.add_argument("--days", type=int, default=4, help="days, each its own timeline")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the first day")
     parser.add_argument("--only", help="run only the providers whose name contains this")
     args = parser.parse_args()
-    print(asyncio.run(main(args.hours, args.seed, args.only)))
+    _reproducible()
+    print(asyncio.run(main(args.hours, args.seed, args.only, args.days)))

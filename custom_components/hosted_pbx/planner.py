@@ -67,7 +67,7 @@ FLOOR_MARGIN = 2
 # Expected rates of change (per second) of what a read returns, by what is known now.
 RINGING_RATE = 1 / 15  # rings last 5-30 s: read again within a slot or two
 UNKNOWN_RATE = 1 / 60  # a status we could not read: soon
-IN_CALL_FACTOR = 3.0  # finding a call's end is worth more than guessing a start
+IN_CALL_FACTOR = 2.0  # a call found is read a few times per median call length
 IDLE_RATE = 1 / 7200  # an idle phone nobody has used yet (the rest is learned)
 OFFLINE_FACTOR = 0.5  # an offline phone changes less often than an idle one
 QUEUE_EMPTY_RATE = 1 / 1500  # an empty queue in busy hours: callers show within minutes
