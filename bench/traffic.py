@@ -623,7 +623,8 @@ def _reproducible() -> None:
     """Run again with a fixed hash seed: the order of equal-ranked reads then repeats."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
-        os.execv(sys.executable, [sys.executable, "-m", "bench.traffic", *sys.argv[1:]])
+        argv = [sys.executable, "-m", "bench.traffic", *sys.argv[1:]]
+        os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, this module again
 
 
 if __name__ == "__main__":
