@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,7 @@ MODELS_BY_LANGUAGE = {
 
 
 def _models(hass: HomeAssistant, vdb_sim: VdbSimulator) -> dict[str, tuple[str | None, str | None]]:
-    """(model_id, model) of the account's device and one extension, number and queue."""
+    """(model, model_id) of the account's device and one extension, number and queue."""
     registry = dr.async_get(hass)
     devices = {
         "account": find_device(hass, (DOMAIN, ACCOUNT)),
@@ -219,7 +220,7 @@ def _models(hass: HomeAssistant, vdb_sim: VdbSimulator) -> dict[str, tuple[str |
     for kind, device in devices.items():
         entry = registry.async_get(device)
         assert entry is not None
-        found[kind] = (entry.model_id, entry.model)
+        found[kind] = (entry.model, entry.model_id)
     return found
 
 
@@ -234,15 +235,23 @@ async def test_device_models_follow_the_language(
     hass.config.language = language
     assert await hass.config_entries.async_setup(vdb_entry.entry_id)
     await hass.async_block_till_done()
-    assert _models(hass, vdb_sim) == {
-        kind: (kind, text) for kind, text in MODELS_BY_LANGUAGE[language].items()
+    # The provider's short ids show beside the model ("Toestel (1201)"); the account and
+    # numbers are named by theirs already.
+    shown = {
+        "account": None,
+        "extension": next(iter(vdb_sim.extensions)),
+        "phone_number": None,
+        "queue": next(iter(vdb_sim.queues)),
     }
-    # Another language shows at the next setup; the model ids stay.
+    assert _models(hass, vdb_sim) == {
+        kind: (text, shown[kind]) for kind, text in MODELS_BY_LANGUAGE[language].items()
+    }
+    # Another language shows at the next setup.
     hass.config.language = other
     assert await hass.config_entries.async_reload(vdb_entry.entry_id)
     await hass.async_block_till_done()
     assert _models(hass, vdb_sim) == {
-        kind: (kind, text) for kind, text in MODELS_BY_LANGUAGE[other].items()
+        kind: (text, shown[kind]) for kind, text in MODELS_BY_LANGUAGE[other].items()
     }
 
 
@@ -257,10 +266,11 @@ def _matches(device: dr.DeviceEntry, domains: set[str], device_filter: dict[str,
     return all(checks[key](value) for key, value in device_filter.items())
 
 
+@pytest.mark.parametrize("language", ["en", "nl", "fr"])
 async def test_device_selectors_of_the_actions_find_our_devices(
-    hass: HomeAssistant, vdb_entry: MockConfigEntry, vdb_sim: VdbSimulator
+    hass: HomeAssistant, vdb_entry: MockConfigEntry, vdb_sim: VdbSimulator, language: str
 ) -> None:
-    hass.config.language = "nl"  # filters must not depend on the language
+    hass.config.language = language  # the filters hold in every language (fr: English)
     assert await hass.config_entries.async_setup(vdb_entry.entry_id)
     await hass.async_block_till_done()
     services = Path(__file__).parent.parent / "custom_components" / DOMAIN / "services.yaml"
@@ -283,7 +293,7 @@ async def test_device_selectors_of_the_actions_find_our_devices(
     }
     for action, wanted in expected.items():
         config = described[action]["fields"]["device_id"]["selector"]
-        selector.validate_selector(config)  # model_id is a filter Home Assistant knows
+        selector.validate_selector(config)  # filters Home Assistant knows
         filters = config["device"]["filter"]
         filters = filters if isinstance(filters, list) else [filters]
         chosen = {
@@ -292,3 +302,17 @@ async def test_device_selectors_of_the_actions_find_our_devices(
             if any(_matches(ours[device], {DOMAIN}, item) for item in filters)
         }
         assert chosen == wanted, action
+
+
+def test_device_selectors_name_the_models_of_every_shipped_language() -> None:
+    """A language added to translations/ needs its models in services.yaml's filters."""
+    component = Path(__file__).parent.parent / "custom_components" / DOMAIN
+    described = yaml.safe_load((component / "services.yaml").read_text())
+    wanted = {"click_to_call": ("extension", "phone_number"), "send_sms": ("phone_number",)}
+    wanted["hang_up"] = wanted["click_to_call"]
+    for language in sorted((component / "translations").glob("*.json")):
+        models = json.loads(language.read_text())["device"]
+        for action, keys in wanted.items():
+            filters = described[action]["fields"]["device_id"]["selector"]["device"]["filter"]
+            named = {item["model"] for item in filters}
+            assert {models[key]["name"] for key in keys} <= named, (language.name, action)

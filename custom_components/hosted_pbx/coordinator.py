@@ -195,12 +195,13 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         if saved is not None and self.spec.restore_state is not None:
             self.spec.restore_state(self.client, saved.get("provider"))
         if (cached := cache.load(saved)) is not None:
-            # Devices and slow values as they were: live reads go first.
+            # Devices and slow values as they were: live reads go first. Only the reads
+            # the cache really holds count as done: one saved before the extensions were
+            # listed (a restart while the window was busy) must not hide them for an hour.
             self._structure = cached
+            covered = set(saved.get("covered", ())) if isinstance(saved, dict) else set()
             self.planner.mark(
-                read
-                for read in self.client.plan_reads(cached)
-                if read.freshness in (Freshness.SLOW, Freshness.STRUCTURE)
+                read for read in self.client.plan_reads(cached) if read.key in covered
             )
         # What the load may cost: the account-wide reads (per-item ones come later).
         reads = self.client.plan_reads(AccountData())
@@ -602,7 +603,18 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             await self._cache.async_save(self._cache_snapshot())
 
     def _cache_snapshot(self) -> dict[str, Any]:
-        snapshot = {**cache.dump(self.data), "seen": list(self._seen_push)[-DEDUP_MAX:]}
+        data = self.data or self._structure
+        covered = [
+            read.key
+            for read in self.client.plan_reads(data)
+            if read.freshness in (Freshness.SLOW, Freshness.STRUCTURE)
+            and self.planner.age(read) is not None
+        ]
+        snapshot = {
+            **cache.dump(data),
+            "covered": covered,
+            "seen": list(self._seen_push)[-DEDUP_MAX:],
+        }
         if self.spec.save_state is not None:
             snapshot["provider"] = self.spec.save_state(self.client)
         return snapshot

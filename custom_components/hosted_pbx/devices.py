@@ -37,15 +37,20 @@ class Target(StrEnum):
     MAILBOX = "mailbox"
 
 
-# The model id is what the actions' device selectors filter on (services.yaml): the
-# same in every language. It is also the key of the model's text in strings.json.
-MODEL_IDS = {
+# The key of each device model's text in strings.json ("device" section). The models
+# are also what the actions' device selectors filter on: services.yaml lists each model
+# in every language we ship (a test checks it), since a model id would show on the device
+# page as "Toestel (extension)".
+MODEL_KEYS = {
     Target.ACCOUNT: "account",
     Target.EXTENSION: "extension",
     Target.NUMBER: "phone_number",
     Target.QUEUE: "queue",
     Target.MAILBOX: "voicemail",
 }
+# The longest provider id worth showing beside the model ("Toestel (1201)"): an opaque one
+# (VOIPZeker's "R3286091...") tells a person nothing.
+SHOWN_ID_LENGTH = 12
 # English models, used where the translations lack one.
 MODELS = {
     Target.ACCOUNT: "Account",
@@ -64,9 +69,16 @@ async def async_model_names(hass: HomeAssistant) -> dict[Target, str]:
     """
     texts = await async_get_translations(hass, hass.config.language, "device", {DOMAIN})
     return {
-        target: texts.get(f"component.{DOMAIN}.device.{MODEL_IDS[target]}.name") or english
+        target: texts.get(f"component.{DOMAIN}.device.{MODEL_KEYS[target]}.name") or english
         for target, english in MODELS.items()
     }
+
+
+def shown_id(target: Target, target_id: str) -> str | None:
+    """The provider's id for the device page, where it helps (an extension's "1201")."""
+    if target in (Target.ACCOUNT, Target.NUMBER) or len(target_id) > SHOWN_ID_LENGTH:
+        return None  # the account and numbers are named by it already
+    return target_id
 
 
 def device_identifier(account_id: str, target: Target, target_id: str) -> tuple[str, str]:
@@ -133,7 +145,6 @@ def async_account_device(
         identifiers={device_identifier(account_id, Target.ACCOUNT, account_id)},
         manufacturer=manufacturer,
         model=models[Target.ACCOUNT],
-        model_id=MODEL_IDS[Target.ACCOUNT],
         name=name,
     )
 
@@ -166,7 +177,7 @@ def async_ensure_devices(
                 identifiers={identifier},
                 manufacturer=manufacturer,
                 model=models[target],
-                model_id=MODEL_IDS[target],
+                model_id=shown_id(target, target_id),
                 name=format_own_number(target_id, region)
                 if target is Target.NUMBER
                 else str(getattr(item, "name", "") or target_id),

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .coordinator import HostedPbxConfigEntry, HostedPbxCoordinator
-from .devices import MODEL_IDS, Target, device_identifier, format_own_number, targets
+from .devices import Target, device_identifier, format_own_number, shown_id, targets
 
 
 class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
@@ -51,7 +51,7 @@ class HostedPbxEntity(CoordinatorEntity[HostedPbxCoordinator]):
             identifiers={identifier},
             manufacturer=coordinator.spec.name,
             model=coordinator.config_entry.runtime_data.models[self.target],
-            model_id=MODEL_IDS[self.target],
+            model_id=shown_id(self.target, self.target_id),
             name=self._device_name(),
         )
 
