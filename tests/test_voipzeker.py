@@ -712,6 +712,41 @@ async def test_pushed_call_shows_on_the_extensions_event_entity(
     assert state.attributes["from"] == "31612345678"
 
 
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (("INCOMING_RINGING", "DISCONNECTED"), ["incoming_call", "missed"]),
+        (
+            ("INCOMING_RINGING", "CONNECTED", "DISCONNECTED"),
+            ["incoming_call", "answered", "ended"],
+        ),
+        # Home Assistant came up mid-call: no ring seen, so no claim it was missed.
+        (("DISCONNECTED",), ["ended"]),
+    ],
+)
+async def test_a_ring_disconnected_unanswered_is_missed(
+    hass: HomeAssistant,
+    pushed: Any,
+    zeker: VoipzekerSimulator,
+    statuses: tuple[str, ...],
+    expected: list[str],
+) -> None:
+    calls = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{TENANT}|extension|{_ext(zeker, 0)}|calls"
+    )
+    assert calls is not None
+    shown: list[str] = []
+    for status_desc in statuses:
+        await zeker.fire_webhook(
+            pushed, "GET", callfrom="31612345678", calluniqueid="call-11", status_desc=status_desc
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        state = hass.states.get(calls)
+        assert state is not None
+        shown.append(state.attributes["event_type"])
+    assert shown == expected
+
+
 # --- caller names from the phonebook -------------------------------------------------------
 
 

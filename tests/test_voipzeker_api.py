@@ -37,6 +37,7 @@ from custom_components.hosted_pbx.api.models import (
 )
 from custom_components.hosted_pbx.api.voipzeker import (
     CallEvent,
+    CallOutcomes,
     VoipzekerClient,
     async_provision,
     parse_webhook_event,
@@ -1062,3 +1063,25 @@ async def test_demo_activity_pushes_events(
     events = [parse_webhook_event(query, known) for query in received]
     assert len(events) >= 3
     assert all(isinstance(parsed, CallEvent) for parsed in events)
+
+
+def _call(call_id: str, desc: str, direction: CallDirection = CallDirection.INBOUND) -> CallEvent:
+    return CallEvent(call_id, "31612345678", "1234*0200", 0, desc, direction, datetime.now(UTC))
+
+
+def test_call_outcomes_say_missed_only_for_an_inbound_ring_never_connected() -> None:
+    outcomes = CallOutcomes()
+    assert outcomes.outcome(_call("a", "INCOMING_RINGING")) is None
+    assert outcomes.outcome(_call("a", "DISCONNECTED")) == "missed"
+    outcomes.outcome(_call("b", "INCOMING_RINGING"))
+    outcomes.outcome(_call("b", "CONNECTED"))
+    outcomes.outcome(_call("b", "INCOMING_RINGING"))  # a late duplicate changes nothing
+    assert outcomes.outcome(_call("b", "DISCONNECTED")) == "ended"
+    outbound = CallDirection.OUTBOUND
+    outcomes.outcome(_call("c", "OUTGOING_RINGING", outbound))
+    assert outcomes.outcome(_call("c", "DISCONNECTED", outbound)) == "ended"
+    # Bounded: the oldest ring is forgotten, and its end is then only "ended".
+    for index in range(CallOutcomes.LIMIT + 1):
+        outcomes.outcome(_call(f"x{index}", "INCOMING_RINGING"))
+    assert outcomes.outcome(_call("x0", "DISCONNECTED")) == "ended"
+    assert outcomes.outcome(_call(f"x{CallOutcomes.LIMIT}", "DISCONNECTED")) == "missed"

@@ -131,6 +131,36 @@ class CallEvent:
     timestamp: datetime
 
 
+class CallOutcomes:
+    """How each pushed call went, so a disconnect can say "missed" or "ended".
+
+    The webhook reports ringing, connected and disconnected per call id; an inbound call
+    that rang and was disconnected without ever being connected was not answered: VOIPZeker
+    says so itself. A call whose ringing we did not see (Home Assistant started mid-call)
+    is only "ended". Bounded: the oldest calls are forgotten first.
+    """
+
+    LIMIT = 500
+
+    def __init__(self) -> None:
+        """Nothing seen yet."""
+        self._connected: dict[str, bool] = {}  # call id -> connected, oldest first
+
+    def outcome(self, event: CallEvent) -> str | None:
+        """``"missed"`` or ``"ended"`` for a disconnect; None for other events (noted)."""
+        if event.status_desc == "DISCONNECTED":
+            connected = self._connected.pop(event.call_id, None)
+            unanswered = connected is False and event.direction is CallDirection.INBOUND
+            return "missed" if unanswered else "ended"
+        if event.status_desc == "CONNECTED":
+            self._connected[event.call_id] = True
+        else:
+            self._connected.setdefault(event.call_id, False)
+        while len(self._connected) > self.LIMIT:
+            del self._connected[next(iter(self._connected))]
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class _ExtensionInfo:
     """What the client keeps of a listextensions row (never the SIP password)."""
@@ -550,6 +580,7 @@ class VoipzekerClient:
         self._dnd_turn = 0
         self._phonebook_pages = 1
         self._phonebook_read = False  # read once since this client was made
+        self.call_outcomes = CallOutcomes()
         self.page_limit = PAGE_LIMIT
         self.phonebook_page_limit = PHONEBOOK_PAGE
 

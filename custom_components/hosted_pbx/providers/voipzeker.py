@@ -61,7 +61,8 @@ def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
         return None
     status = event.status_desc.lower()
     extensions = client.extensions_for(event.from_number, event.to_number)
-    kind = _DEVICE_EVENTS.get(event.status_desc.upper())
+    # A disconnect is "missed" when the call rang here and was never connected.
+    kind = client.call_outcomes.outcome(event) or _DEVICE_EVENTS.get(event.status_desc)
     return PushEvent(
         event_type="call",
         data={
@@ -82,7 +83,6 @@ def _parse(client: Provider, fields: Mapping[str, str]) -> PushEvent | None:
 _DEVICE_EVENTS = {
     "INCOMING_RINGING": "incoming_call",
     "CONNECTED": "answered",
-    "DISCONNECTED": "ended",
 }
 
 
