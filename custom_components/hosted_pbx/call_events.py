@@ -22,10 +22,10 @@ from homeassistant.util import dt as dt_util
 from .api import KnowsCallRecords
 from .api.errors import InvalidRequest, ProviderError
 from .api.models import (
+    FINAL_CALL_STATUSES,
     AccountData,
     CallDirection,
     CallRecord,
-    CallStatus,
     ExtensionState,
     ExtensionStatus,
 )
@@ -50,17 +50,6 @@ STATUS_EVENTS: dict[tuple[ExtensionStatus, ExtensionStatus], str] = {
     (_RINGING, _IDLE): "ended",
     (_DIALING, _IDLE): "ended",
 }
-ENDED_STATUSES = frozenset(
-    {
-        CallStatus.ENDED,
-        CallStatus.BUSY,
-        CallStatus.NO_ANSWER,
-        CallStatus.REJECTED,
-        CallStatus.INSUFFICIENT_FUNDS,
-        CallStatus.WRONG_NUMBER,
-        CallStatus.FAILED,
-    }
-)
 # Reads of the call records after a ring stopped, before we give up and say "ended"
 # (the provider may write the record a little after the call).
 VERIFY_TRIES = 3
@@ -119,7 +108,7 @@ class CallEvents:
                     "source": source,
                     "to": call.destination or "",
                     "status": call.status.value,
-                    "ended": call.status in ENDED_STATUSES,
+                    "ended": call.status in FINAL_CALL_STATUSES,
                     "duration": call.duration or 0,
                     "config_entry_id": coordinator.config_entry.entry_id,
                 },

@@ -50,6 +50,7 @@ from .errors import (
 )
 from .http import DEFAULT_TIMEOUT, HttpTransport, bounded, parse_xml
 from .models import (
+    FINAL_CALL_STATUSES,
     AccountData,
     ActionResult,
     CallSession,
@@ -169,17 +170,7 @@ STATUS_CODES: Final[Mapping[int, tuple[CallStatus, str]]] = MappingProxyType(
     }
 )
 UNKNOWN_STATUS: Final = 3
-FINAL_STATUSES: Final = frozenset(
-    {
-        CallStatus.ENDED,
-        CallStatus.BUSY,
-        CallStatus.NO_ANSWER,
-        CallStatus.REJECTED,
-        CallStatus.INSUFFICIENT_FUNDS,
-        CallStatus.WRONG_NUMBER,
-        CallStatus.FAILED,
-    }
-)
+FINAL_STATUSES: Final = FINAL_CALL_STATUSES
 
 # --- SMS ------------------------------------------------------------------------------------
 

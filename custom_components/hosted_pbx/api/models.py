@@ -203,6 +203,20 @@ class CallStatus(StrEnum):
     FAILED = "failed"
 
 
+# The statuses after which a placed call is over: nothing more will happen to it.
+FINAL_CALL_STATUSES = frozenset(
+    {
+        CallStatus.ENDED,
+        CallStatus.BUSY,
+        CallStatus.NO_ANSWER,
+        CallStatus.REJECTED,
+        CallStatus.INSUFFICIENT_FUNDS,
+        CallStatus.WRONG_NUMBER,
+        CallStatus.FAILED,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CallSession:
     """A placed call's progress, keyed by its source (an extension or a number)."""
