@@ -32,6 +32,7 @@ DATA = AccountData(
     mailboxes={"1": Mailbox("1", "Office", 2, 1)},
     calls_today=(1, 4),
     balance=Balance(Decimal("9.50"), "CAD", Decimal("0.40"), 3),
+    contacts={"+31612345678": "Jan de Vries"},
 )
 
 
@@ -48,6 +49,7 @@ def test_round_trip_keeps_structure_and_slow_values_not_live_ones() -> None:
         mailboxes=DATA.mailboxes,
         calls_today=DATA.calls_today,
         balance=DATA.balance,
+        contacts=DATA.contacts,
     )
 
 

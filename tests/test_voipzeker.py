@@ -751,12 +751,33 @@ async def test_a_ring_disconnected_unanswered_is_missed(
 
 
 async def _phonebook_read(hass: HomeAssistant, zeker: VoipzekerSimulator, freezer: Any) -> None:
-    """Poll until the phonebook has been read (early, as it is not kept across restarts)."""
+    """Poll until the phonebook has been read (with the first slow reads)."""
     for _ in range(60):
         if zeker.requests["listphonebookitems"]:
             break
         await advance(hass, freezer, 2)
     assert zeker.requests["listphonebookitems"] == 1
+
+
+async def test_phonebook_names_survive_a_reload_without_reading_it_again(
+    hass: HomeAssistant,
+    pushed: Any,
+    zeker_entry: MockConfigEntry,
+    zeker: VoipzekerSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await _phonebook_read(hass, zeker, freezer)
+    await advance(hass, freezer, 70)  # the cache is written a minute after a slow read
+    # As the fixture's setup: Home Assistant's URL as the webhook module looks it up.
+    with patch("custom_components.hosted_pbx.webhook.get_url", wraps=get_url):
+        assert await hass.config_entries.async_reload(zeker_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    events = async_capture_events(hass, EVENT_CALL)
+    status = await zeker.fire_webhook(pushed, "GET", callfrom="31612345678", calluniqueid="call-12")
+    assert status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events[-1].data["name"] == "Jan de Vries"
+    assert zeker.requests["listphonebookitems"] == 1  # named from the cache
 
 
 async def test_pushed_call_from_a_phonebook_number_carries_the_name(

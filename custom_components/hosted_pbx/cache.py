@@ -56,6 +56,8 @@ def dump(data: AccountData) -> dict[str, Any]:
         "routes": [[r.id, r.name] for r in data.routes.values()],
         "mailboxes": [[m.id, m.name, m.new, m.urgent] for m in data.mailboxes.values()],
         "calls_today": list(data.calls_today) if data.calls_today else None,
+        # Phonebook names, so callers are named at once after a restart.
+        "contacts": [[number, name] for number, name in data.contacts.items()],
         "balance": None
         if balance is None
         else [
@@ -106,6 +108,8 @@ def _load(saved: dict[str, Any]) -> AccountData:
             for i, n, new, urgent in saved["mailboxes"]
         },
         calls_today=(int(calls_today[0]), int(calls_today[1])) if calls_today else None,
+        # Caches written before phonebooks were read have none.
+        contacts={str(number): str(name) for number, name in saved.get("contacts", [])},
         balance=None
         if balance is None
         else Balance(

@@ -579,7 +579,6 @@ class VoipzekerClient:
         self._switch_pages = 1
         self._dnd_turn = 0
         self._phonebook_pages = 1
-        self._phonebook_read = False  # read once since this client was made
         self.call_outcomes = CallOutcomes()
         self.page_limit = PAGE_LIMIT
         self.phonebook_page_limit = PHONEBOOK_PAGE
@@ -759,7 +758,6 @@ class VoipzekerClient:
             limit=limit,
             max_pages=min(MAX_PAGES, math.ceil(MAX_CONTACTS / limit)),
         )
-        self._phonebook_read = True
         return parse_phonebook(rows)
 
     async def async_dnd(self, extension_id: str, name: str = "") -> Switch:
@@ -813,14 +811,8 @@ class VoipzekerClient:
         ]
 
     def _phonebook_read_plan(self) -> Read:
-        """The phonebook changes within hours, so SLOW; until read once, FREQUENT.
-
-        The entry's cache does not keep the phonebook, and SLOW reads of a cached account are
-        counted as done at a restart: without this, callers would go nameless for a quarter
-        of an hour after each restart.
-        """
-        freshness = Freshness.SLOW if self._phonebook_read else Freshness.FREQUENT
-        return Read(PHONEBOOK, PHONEBOOK, freshness, cost=self._phonebook_pages)
+        """The phonebook changes within hours: read with the slow values (kept in the cache)."""
+        return Read(PHONEBOOK, PHONEBOOK, Freshness.SLOW, cost=self._phonebook_pages)
 
     def _switches_read(self) -> Read:
         return Read("switches", "switches", Freshness.FREQUENT, cost=self._switch_pages)
