@@ -97,6 +97,11 @@ async def test_live_events_reach_the_bus_and_the_event_entity(
     await _until(lambda: sim.registrations >= 2)
     await sim.emit_notify({"callid": "c-2", "status": "hangup", "callee": "101"})
     await _until(lambda: len(events) == 2)
+    await _until(lambda: hass.states.get(calls).attributes.get("event_type") == "ended")
+    # VoipCenter says itself when a call was missed: the event entity shows it.
+    missed = {"callid": "c-3", "caller": "3250123456", "callee": "101", "status": "missed"}
+    await sim.emit_notify(missed)
+    await _until(lambda: hass.states.get(calls).attributes.get("event_type") == "missed")
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await _until(lambda: not sim.registered)
