@@ -24,8 +24,8 @@ from custom_components.hosted_pbx.const import DOMAIN
 from custom_components.hosted_pbx.intents.call import INTENT_CALL
 from custom_components.hosted_pbx.intents.credit import INTENT_CREDIT
 from custom_components.hosted_pbx.intents.do_not_disturb import INTENT_DO_NOT_DISTURB
-from custom_components.hosted_pbx.intents.lookup import _Contact
-from custom_components.hosted_pbx.intents.matching import _match_contacts
+from custom_components.hosted_pbx.intents.lookup import PhonebookEntry
+from custom_components.hosted_pbx.intents.matching import match_contacts
 from custom_components.hosted_pbx.intents.queue_callers import INTENT_QUEUE
 from simulator.vdb import VdbSimulator
 from simulator.voipzeker import VoipzekerSimulator
@@ -54,7 +54,7 @@ async def assist(hass: HomeAssistant, tmp_path: Path) -> None:
     assert await async_setup_component(hass, "conversation", {})
 
 
-async def _say(hass: HomeAssistant, text: str, language: str) -> tuple[str, str | None, str]:
+async def say(hass: HomeAssistant, text: str, language: str) -> tuple[str, str | None, str]:
     """What the agent answered: speech, the intent it ran, and the response type."""
     result = await conversation.async_converse(hass, text, None, Context(), language=language)
     response = result.response
@@ -109,7 +109,7 @@ async def test_call_from_a_named_extension(
     dialled: str,
     speech: str,
 ) -> None:
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "action_done", speech)
     assert vdb_sim.received[-1] == {
         "C": "init_call",
@@ -145,7 +145,7 @@ async def test_call_from_a_renamed_phone_or_its_area(
         name_by_user="Kitchen phone",
         area_id=kitchen.id,
     )
-    spoken, name, _kind = await _say(hass, text, language)
+    spoken, name, _kind = await say(hass, text, language)
     assert (name, spoken) == (INTENT_CALL, speech)
     assert vdb_sim.received[-1]["N"] == extension
     assert vdb_sim.received[-1]["T"] == "0201234567"
@@ -166,7 +166,7 @@ async def test_call_without_a_source_uses_the_first_extension_and_says_so(
     language: str,
     speech: str,
 ) -> None:
-    spoken, name, _kind = await _say(hass, text, language)
+    spoken, name, _kind = await say(hass, text, language)
     assert (name, spoken) == (INTENT_CALL, speech)
     assert vdb_sim.received[-1]["N"] == _vdb_extension(vdb_sim, 0)
 
@@ -194,7 +194,7 @@ async def test_call_errors_are_spoken_and_send_nothing(
     speech: str,
 ) -> None:
     before = list(vdb_sim.commands)
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
     assert vdb_sim.commands == before
 
@@ -269,7 +269,7 @@ async def test_call_a_phonebook_contact_by_name(
 ) -> None:
     await _phonebook_read(hass, zeker, freezer)
     _in_kitchen(hass, zeker, 2)
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "action_done", speech)
     assert zeker.calls == [{"username": f"{TENANT}*{source}", "call_number": dialled}]
 
@@ -299,10 +299,10 @@ async def test_a_first_name_of_two_contacts_asks_which_one(
 ) -> None:
     await _phonebook_read(hass, zeker, freezer)
     assert "+31687654321" in loaded_zeker.runtime_data.coordinator.data.contacts
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
     # The full name is not ambiguous.
-    spoken, _name, _kind = await _say(hass, "call Jan Jansen from Verkoop", "en")
+    spoken, _name, _kind = await say(hass, "call Jan Jansen from Verkoop", "en")
     assert spoken == "Calling Jan Jansen from 0201 Verkoop."
     assert zeker.calls == [{"username": f"{TENANT}*0201", "call_number": "31687654321"}]
 
@@ -324,26 +324,26 @@ async def test_a_name_not_in_the_phonebook_is_answered_as_before(
     speech: str,
 ) -> None:
     await _phonebook_read(hass, zeker, freezer)
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CALL, "error", speech)
     assert zeker.calls == []
 
 
 def test_contacts_of_the_calling_account_come_first() -> None:
-    jan_here = _Contact("here", "Jan de Vries", ["+31612345678"])
-    jan_there = _Contact("there", "Jan Jansen", ["+31687654321"])
-    jan_twice = _Contact("there", "Jan de Vries", ["+31611111111"])
+    jan_here = PhonebookEntry("here", "Jan de Vries", ["+31612345678"])
+    jan_there = PhonebookEntry("there", "Jan Jansen", ["+31687654321"])
+    jan_twice = PhonebookEntry("there", "Jan de Vries", ["+31611111111"])
     contacts = [jan_there, jan_twice, jan_here]
-    assert _match_contacts(contacts, "Jan", "here") == [jan_here]
-    assert _match_contacts(contacts, "Jan", "there") == [jan_there, jan_twice]
-    assert _match_contacts(contacts, "Jan", "elsewhere") == [jan_there, jan_twice]
-    assert _match_contacts(contacts, "jan de vries.", "elsewhere") == [jan_twice]
+    assert match_contacts(contacts, "Jan", "here") == [jan_here]
+    assert match_contacts(contacts, "Jan", "there") == [jan_there, jan_twice]
+    assert match_contacts(contacts, "Jan", "elsewhere") == [jan_there, jan_twice]
+    assert match_contacts(contacts, "jan de vries.", "elsewhere") == [jan_twice]
     # "The plumber" is no word of the name; a word's start of at least 4 letters is.
-    plumber = _Contact("here", "Loodgietersbedrijf Smit", ["+31201234567"])
-    assert _match_contacts([plumber], "the plumber") == []
-    assert _match_contacts([plumber], "de loodgieter") == [plumber]
-    assert _match_contacts([plumber], "lood") == [plumber]
-    assert _match_contacts([plumber], "loo") == []
+    plumber = PhonebookEntry("here", "Loodgietersbedrijf Smit", ["+31201234567"])
+    assert match_contacts([plumber], "the plumber") == []
+    assert match_contacts([plumber], "de loodgieter") == [plumber]
+    assert match_contacts([plumber], "lood") == [plumber]
+    assert match_contacts([plumber], "loo") == []
 
 
 def _dnd_entity(hass: HomeAssistant, extension: str) -> str:
@@ -367,25 +367,25 @@ async def test_do_not_disturb_on_and_off(
     switch = _dnd_entity(hass, verkoop)
     assert hass.states.get(switch).state == STATE_OFF
 
-    spoken, name, _kind = await _say(hass, "turn on do not disturb on Verkoop", "en")
+    spoken, name, _kind = await say(hass, "turn on do not disturb on Verkoop", "en")
     assert (name, spoken) == (INTENT_DO_NOT_DISTURB, "Do not disturb is on for 0201 Verkoop.")
     assert zeker.dnd[verkoop] is True
     assert hass.states.get(switch).state == STATE_ON
 
     # A change costs two requests of the action reserve: let the window pass in between.
     await advance(hass, freezer, 62)
-    spoken, name, _kind = await _say(hass, "zet niet storen uit op Verkoop", "nl")
+    spoken, name, _kind = await say(hass, "zet niet storen uit op Verkoop", "nl")
     assert (name, spoken) == (INTENT_DO_NOT_DISTURB, "Niet storen staat uit op 0201 Verkoop.")
     assert zeker.dnd[verkoop] is False
     assert hass.states.get(switch).state == STATE_OFF
 
     await advance(hass, freezer, 62)
-    spoken, name, _kind = await _say(hass, "zet niet storen aan op Receptie", "nl")
+    spoken, name, _kind = await say(hass, "zet niet storen aan op Receptie", "nl")
     assert (name, spoken) == (INTENT_DO_NOT_DISTURB, "Niet storen staat aan op 0200 Receptie.")
     assert zeker.dnd[receptie] is True
 
     await advance(hass, freezer, 62)
-    spoken, name, _kind = await _say(hass, "turn off do not disturb for extension 0200", "en")
+    spoken, name, _kind = await say(hass, "turn off do not disturb for extension 0200", "en")
     assert (name, spoken) == (INTENT_DO_NOT_DISTURB, "Do not disturb is off for 0200 Receptie.")
     assert zeker.dnd[receptie] is False
 
@@ -418,7 +418,7 @@ async def test_do_not_disturb_asks_which_phone(
     speech: str,
 ) -> None:
     await run_for(hass, freezer, 120, step=3)
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_DO_NOT_DISTURB, "error", speech)
     assert zeker.dnd == {}
 
@@ -433,7 +433,7 @@ async def test_do_not_disturb_asks_which_phone(
 async def test_do_not_disturb_where_the_provider_has_none(
     hass: HomeAssistant, loaded_vdb: MockConfigEntry, text: str, language: str, speech: str
 ) -> None:
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_DO_NOT_DISTURB, "error", speech)
 
 
@@ -476,7 +476,7 @@ async def test_credit(
     vdb_sim.set_credit(second, Decimal(40))
     # Credit is read every 15 minutes.
     await run_for(hass, freezer, 1000, step=10)
-    spoken, name, kind = await _say(hass, text, language)
+    spoken, name, kind = await say(hass, text, language)
     assert (name, kind, spoken) == (INTENT_CREDIT, "action_done", speech)
 
 
@@ -509,7 +509,7 @@ async def test_queue_callers(
     vdb_sim.add_queue_caller(queue, "0612345678")
     vdb_sim.add_queue_caller(queue, "0687654321")
     await run_for(hass, freezer, 300, step=5)
-    spoken, name, _kind = await _say(hass, text, language)
+    spoken, name, _kind = await say(hass, text, language)
     assert (name, spoken) == (INTENT_QUEUE, speech)
 
 
@@ -533,8 +533,8 @@ async def test_queue_none_or_one(
     for caller in ("0612345678",)[:count]:
         vdb_sim.add_queue_caller(queue, caller)
     await run_for(hass, freezer, 300, step=5)
-    assert (await _say(hass, "how many callers are waiting in Sales", "en"))[0] == en
-    assert (await _say(hass, "hoeveel bellers wachten er in Sales", "nl"))[0] == nl
+    assert (await say(hass, "how many callers are waiting in Sales", "en"))[0] == en
+    assert (await say(hass, "hoeveel bellers wachten er in Sales", "nl"))[0] == nl
 
 
 async def test_handlers_describe_themselves_for_llm_agents(
@@ -559,7 +559,7 @@ async def test_a_long_list_of_phones_is_cut_short(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await run_for(hass, freezer, 300, step=3)
-    spoken, _name, _kind = await _say(hass, "turn off do not disturb", "en")
+    spoken, _name, _kind = await say(hass, "turn off do not disturb", "en")
     assert spoken == (
         "For which phone: 0200 Receptie, 0201 Verkoop, 0202 Support, 0203 Magazijn,"
         " 0204 Directie or 4 others?"

@@ -11,10 +11,10 @@ import voluptuous as vol
 
 from ..api import ClickToCall
 from ..const import ATTR_DEVICE_ID, ATTR_NUMBER, DOMAIN, SERVICE_CLICK_TO_CALL
-from .lookup import _Contact, _contacts, _Device, _devices, _loaded_entries
-from .matching import _in_area_of, _match, _match_contacts, _slot
-from .responses import _error, _failure, _spoken
-from .speech import _language, _names, _say
+from .lookup import PhonebookEntry, SpokenDevice, devices_of, loaded_contacts, loaded_entries
+from .matching import in_area_of, match_contacts, match_devices, slot_text
+from .responses import error_response, failure_response, spoken_response
+from .speech import request_language, say, spoken_names
 
 INTENT_CALL = "HostedPbxCall"
 
@@ -30,19 +30,19 @@ CONNECTORS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _split_callee(language: str, text: str, contacts: list[_Contact]) -> tuple[str, str]:
+def _split_callee(language: str, text: str, contacts: list[PhonebookEntry]) -> tuple[str, str]:
     """``Jan vanaf de keuken`` as callee and source, when the part before is a contact.
 
     Without contacts to look at, as a number (``_split_source``).
     """
     if not contacts:
         return _split_source(language, text)
-    if _match_contacts(contacts, text):
+    if match_contacts(contacts, text):
         return text, ""
     words = text.split()
     for index in range(len(words) - 1, 0, -1):
         before = " ".join(words[:index])
-        if words[index].casefold() in CONNECTORS[language] and _match_contacts(contacts, before):
+        if words[index].casefold() in CONNECTORS[language] and match_contacts(contacts, before):
             return before, " ".join(words[index + 1 :])
     return text, ""
 
@@ -97,25 +97,25 @@ class CallIntent(intent.IntentHandler):
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Pick the phone, start the call through the click_to_call action, say so."""
         hass = intent_obj.hass
-        language = _language(intent_obj)
+        language = request_language(intent_obj)
         slots = self.async_validate_slots(intent_obj.slots)
-        number = _slot(slots, SLOT_NUMBER)
-        said_source = _slot(slots, SLOT_SOURCE)
+        number = slot_text(slots, SLOT_NUMBER)
+        said_source = slot_text(slots, SLOT_SOURCE)
         # Words without a digit may be a name in a provider's phonebook.
-        contacts = [] if any(char.isdigit() for char in number) else _contacts(hass)
+        contacts = [] if any(char.isdigit() for char in number) else loaded_contacts(hass)
         if not said_source:
             number, said_source = _split_callee(language, number, contacts)
         number = _spoken_number(number)
         if not number:
-            return _error(intent_obj, _say(language, "no_number"))
+            return error_response(intent_obj, say(language, "no_number"))
         source = self._source(intent_obj, language, said_source)
         if isinstance(source, str):
-            return _error(intent_obj, source)
+            return error_response(intent_obj, source)
         called = number
-        if found := _match_contacts(contacts, number, source.entry.entry_id):
+        if found := match_contacts(contacts, number, source.entry.entry_id):
             if len(found) > 1:
-                names = _names(language, (contact.name for contact in found))
-                return _error(intent_obj, _say(language, "ambiguous", names=names))
+                names = spoken_names(language, (contact.name for contact in found))
+                return error_response(intent_obj, say(language, "ambiguous", names=names))
             called, number = found[0].name, found[0].numbers[0]
         try:
             await hass.services.async_call(
@@ -127,8 +127,10 @@ class CallIntent(intent.IntentHandler):
                 context=intent_obj.context,
             )
         except HomeAssistantError as err:
-            return await _failure(intent_obj, language, err)
-        response = _spoken(intent_obj, _say(language, "calling", number=called, source=source.name))
+            return await failure_response(intent_obj, language, err)
+        response = spoken_response(
+            intent_obj, say(language, "calling", number=called, source=source.name)
+        )
         slots_spoken = {"number": number, "source": source.name}
         if called != number:
             slots_spoken["name"] = called
@@ -136,7 +138,7 @@ class CallIntent(intent.IntentHandler):
         return response
 
     @staticmethod
-    def _source(intent_obj: intent.Intent, language: str, said: str) -> _Device | str:
+    def _source(intent_obj: intent.Intent, language: str, said: str) -> SpokenDevice | str:
         """The phone to call from: the one named, else the one nearby, else the first.
 
         What to say instead when there is no such phone (or several).
@@ -144,18 +146,18 @@ class CallIntent(intent.IntentHandler):
         hass = intent_obj.hass
         candidates = [
             device
-            for entry in _loaded_entries(hass)
+            for entry in loaded_entries(hass)
             if isinstance(entry.runtime_data.coordinator.client, ClickToCall)
-            for device in _devices(hass, entry, entry.runtime_data.coordinator.spec.call_source)
+            for device in devices_of(hass, entry, entry.runtime_data.coordinator.spec.call_source)
         ]
         if not candidates:
-            return _say(language, "no_call_source")
+            return say(language, "no_call_source")
         if not said:
-            return _in_area_of(hass, candidates, intent_obj.device_id) or candidates[0]
-        matches = _match(hass, candidates, said)
+            return in_area_of(hass, candidates, intent_obj.device_id) or candidates[0]
+        matches = match_devices(hass, candidates, said)
         if not matches:
-            return _say(language, "no_such_phone", name=said)
+            return say(language, "no_such_phone", name=said)
         if len(matches) > 1:
-            names = _names(language, (device.name for device in matches))
-            return _say(language, "ambiguous", names=names)
+            names = spoken_names(language, (device.name for device in matches))
+            return say(language, "ambiguous", names=names)
         return matches[0]

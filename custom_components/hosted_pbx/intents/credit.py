@@ -11,9 +11,9 @@ from homeassistant.helpers import intent
 
 from ..coordinator import HostedPbxConfigEntry
 from ..devices import Target, async_devices_by_identifier, device_identifier
-from .lookup import _Device, _devices, _entity_id, _loaded_entries
-from .responses import _error, _spoken
-from .speech import CURRENCIES, _language, _money, _say
+from .lookup import SpokenDevice, devices_of, entity_of, loaded_entries
+from .responses import error_response, spoken_response
+from .speech import CURRENCIES, request_language, say, spoken_money
 
 INTENT_CREDIT = "HostedPbxCredit"
 
@@ -44,21 +44,21 @@ class CreditIntent(intent.IntentHandler):
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Read the credit_available and balance sensors and speak them."""
         hass = intent_obj.hass
-        language = _language(intent_obj)
+        language = request_language(intent_obj)
         sentences: list[str] = []
         amounts: list[dict[str, str]] = []
-        for entry in _loaded_entries(hass):
+        for entry in loaded_entries(hass):
             for target, key, speech in (
                 (Target.NUMBER, "credit_available", "credit_number"),
                 (Target.ACCOUNT, "balance", "balance_account"),
             ):
                 devices = (
-                    _devices(hass, entry, target)
+                    devices_of(hass, entry, target)
                     if target is not Target.ACCOUNT
                     else self._account(hass, entry)
                 )
                 for device in devices:
-                    entity_id = _entity_id(hass, device, "sensor", key)
+                    entity_id = entity_of(hass, device, "sensor", key)
                     state = hass.states.get(entity_id) if entity_id else None
                     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
                         continue
@@ -67,23 +67,23 @@ class CreditIntent(intent.IntentHandler):
                     code = str(state.attributes.get("unit_of_measurement") or "")
                     currency = CURRENCIES[language].get(code, code)
                     sentences.append(
-                        _say(
+                        say(
                             language,
                             speech,
                             name=device.name,
-                            amount=_money(language, amount),
+                            amount=spoken_money(language, amount),
                             currency=currency,
                         )
                     )
                     amounts.append({"name": device.name, "amount": str(amount), "currency": code})
         if not sentences:
-            return _error(intent_obj, _say(language, "no_credit"))
-        response = _spoken(intent_obj, " ".join(sentences))
+            return error_response(intent_obj, say(language, "no_credit"))
+        response = spoken_response(intent_obj, " ".join(sentences))
         response.async_set_speech_slots({"credit": amounts})
         return response
 
     @staticmethod
-    def _account(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> list[_Device]:
+    def _account(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> list[SpokenDevice]:
         coordinator = entry.runtime_data.coordinator
         identifier = device_identifier(
             coordinator.account_id, Target.ACCOUNT, coordinator.account_id
@@ -92,5 +92,5 @@ class CreditIntent(intent.IntentHandler):
         return (
             []
             if device is None
-            else [_Device(entry, device, Target.ACCOUNT, coordinator.account_id)]
+            else [SpokenDevice(entry, device, Target.ACCOUNT, coordinator.account_id)]
         )

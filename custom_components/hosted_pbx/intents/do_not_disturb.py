@@ -10,10 +10,10 @@ from homeassistant.helpers import config_validation as cv, intent
 import voluptuous as vol
 
 from ..devices import Target
-from .lookup import _entities_by_device
-from .matching import _in_area_of, _match, _slot
-from .responses import _error, _failure, _spoken
-from .speech import _language, _names, _say
+from .lookup import entities_by_device
+from .matching import in_area_of, match_devices, slot_text
+from .responses import error_response, failure_response, spoken_response
+from .speech import request_language, say, spoken_names
 
 INTENT_DO_NOT_DISTURB = "HostedPbxDoNotDisturb"
 
@@ -46,29 +46,29 @@ class DoNotDisturbIntent(intent.IntentHandler):
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Switch the extension's do_not_disturb switch and say the new state."""
         hass = intent_obj.hass
-        language = _language(intent_obj)
+        language = request_language(intent_obj)
         slots = self.async_validate_slots(intent_obj.slots)
         turn_on = slots[SLOT_STATE]["value"] == "on"
-        said = _slot(slots, SLOT_EXTENSION)
-        switches = _entities_by_device(hass, Target.EXTENSION, "switch", "do_not_disturb")
+        said = slot_text(slots, SLOT_EXTENSION)
+        switches = entities_by_device(hass, Target.EXTENSION, "switch", "do_not_disturb")
         if not switches:
-            return _error(intent_obj, _say(language, "no_dnd"))
+            return error_response(intent_obj, say(language, "no_dnd"))
         candidates = list(switches)
         if said:
-            matches = _match(hass, candidates, said)
+            matches = match_devices(hass, candidates, said)
             if not matches:
-                return _error(intent_obj, _say(language, "no_such_phone", name=said))
+                return error_response(intent_obj, say(language, "no_such_phone", name=said))
         else:
-            local = _in_area_of(hass, candidates, intent_obj.device_id)
+            local = in_area_of(hass, candidates, intent_obj.device_id)
             matches = [local] if local else candidates
         if len(matches) > 1:
-            names = _names(language, (device.name for device in matches))
-            return _error(intent_obj, _say(language, "dnd_which", names=names))
+            names = spoken_names(language, (device.name for device in matches))
+            return error_response(intent_obj, say(language, "dnd_which", names=names))
         device = matches[0]
         entity_id = switches[device]
         state = hass.states.get(entity_id)
         if state is None or state.state == STATE_UNAVAILABLE:
-            return _error(intent_obj, _say(language, "dnd_unavailable", name=device.name))
+            return error_response(intent_obj, say(language, "dnd_unavailable", name=device.name))
         try:
             await hass.services.async_call(
                 "switch",
@@ -78,9 +78,9 @@ class DoNotDisturbIntent(intent.IntentHandler):
                 context=intent_obj.context,
             )
         except HomeAssistantError as err:
-            return await _failure(intent_obj, language, err)
-        response = _spoken(
-            intent_obj, _say(language, "dnd_on" if turn_on else "dnd_off", name=device.name)
+            return await failure_response(intent_obj, language, err)
+        response = spoken_response(
+            intent_obj, say(language, "dnd_on" if turn_on else "dnd_off", name=device.name)
         )
         response.async_set_speech_slots({"extension": device.name, "state": turn_on})
         return response

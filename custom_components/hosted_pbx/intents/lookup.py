@@ -14,7 +14,7 @@ from ..devices import Target, async_devices_by_identifier, device_identifier, ta
 
 
 @dataclass(frozen=True, eq=False)
-class _Device:
+class SpokenDevice:
     """One of the integration's devices of a loaded account."""
 
     entry: HostedPbxConfigEntry
@@ -24,10 +24,12 @@ class _Device:
 
     @property
     def name(self) -> str:
+        """The device's name as the user sees it (their own name first)."""
         return self.device.name_by_user or self.device.name or self.target_id
 
 
-def _loaded_entries(hass: HomeAssistant) -> list[HostedPbxConfigEntry]:
+def loaded_entries(hass: HomeAssistant) -> list[HostedPbxConfigEntry]:
+    """The loaded entries of this integration (others have no data to answer from)."""
     return [
         entry
         for entry in hass.config_entries.async_entries(DOMAIN)
@@ -35,31 +37,33 @@ def _loaded_entries(hass: HomeAssistant) -> list[HostedPbxConfigEntry]:
     ]
 
 
-def _entities_by_device(
+def entities_by_device(
     hass: HomeAssistant, target: Target, platform: str, key: str
-) -> dict[_Device, str]:
+) -> dict[SpokenDevice, str]:
     """Every loaded account's entity of one key, by the device it belongs to."""
     return {
         device: entity_id
-        for entry in _loaded_entries(hass)
-        for device in _devices(hass, entry, target)
-        if (entity_id := _entity_id(hass, device, platform, key))
+        for entry in loaded_entries(hass)
+        for device in devices_of(hass, entry, target)
+        if (entity_id := entity_of(hass, device, platform, key))
     }
 
 
-def _devices(hass: HomeAssistant, entry: HostedPbxConfigEntry, target: Target) -> list[_Device]:
+def devices_of(
+    hass: HomeAssistant, entry: HostedPbxConfigEntry, target: Target
+) -> list[SpokenDevice]:
     """The entry's devices of one kind, in the provider's order."""
     devices = async_devices_by_identifier(hass, entry.entry_id)
     coordinator = entry.runtime_data.coordinator
-    found: list[_Device] = []
+    found: list[SpokenDevice] = []
     for target_id in targets(coordinator.data).get(target, {}):
         identifier = device_identifier(coordinator.account_id, target, target_id)
         if device := devices.get(identifier):
-            found.append(_Device(entry, device, target, target_id))
+            found.append(SpokenDevice(entry, device, target, target_id))
     return found
 
 
-def _entity_id(hass: HomeAssistant, device: _Device, domain: str, key: str) -> str | None:
+def entity_of(hass: HomeAssistant, device: SpokenDevice, domain: str, key: str) -> str | None:
     """The entity of one translation key on a device."""
     for entity in er.async_entries_for_device(er.async_get(hass), device.device.id):
         if entity.domain == domain and entity.platform == DOMAIN and entity.translation_key == key:
@@ -68,7 +72,7 @@ def _entity_id(hass: HomeAssistant, device: _Device, domain: str, key: str) -> s
 
 
 @dataclass
-class _Contact:
+class PhonebookEntry:
     """A name in the phonebook of a loaded account, with its numbers (E.164 where known)."""
 
     entry_id: str
@@ -76,13 +80,13 @@ class _Contact:
     numbers: list[str] = field(default_factory=list)
 
 
-def _contacts(hass: HomeAssistant) -> list[_Contact]:
+def loaded_contacts(hass: HomeAssistant) -> list[PhonebookEntry]:
     """The phonebooks of the loaded accounts: one contact per account and name."""
-    found: dict[tuple[str, str], _Contact] = {}
-    for entry in _loaded_entries(hass):
+    found: dict[tuple[str, str], PhonebookEntry] = {}
+    for entry in loaded_entries(hass):
         for number, name in entry.runtime_data.coordinator.data.contacts.items():
             contact = found.setdefault(
-                (entry.entry_id, name.casefold()), _Contact(entry.entry_id, name)
+                (entry.entry_id, name.casefold()), PhonebookEntry(entry.entry_id, name)
             )
             contact.numbers.append(number)
     return list(found.values())

@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar, device_registry as dr
 
-from .lookup import _Contact, _Device
+from .lookup import PhonebookEntry, SpokenDevice
 
 # Words people put around a name that are not part of it ("the kitchen phone").
 _FILLER_WORDS = frozenset(
@@ -22,7 +22,7 @@ def _clean(text: str) -> str:
     return text.strip().strip(".?!,;:").strip()
 
 
-def _slot(slots: dict[str, Any], name: str) -> str:
+def slot_text(slots: dict[str, Any], name: str) -> str:
     """A slot's text (what was said), or empty."""
     if (slot := slots.get(name)) is None:
         return ""
@@ -48,7 +48,9 @@ def _only_digits(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(word for word in words if word.isdigit())
 
 
-def _match(hass: HomeAssistant, candidates: list[_Device], said: str) -> list[_Device]:
+def match_devices(
+    hass: HomeAssistant, candidates: list[SpokenDevice], said: str
+) -> list[SpokenDevice]:
     """The candidates called ``said``: by name, then the provider's id, then the area."""
     exact = [device for device in candidates if device.name.casefold() == said.casefold()]
     if exact:
@@ -76,9 +78,9 @@ def _match(hass: HomeAssistant, candidates: list[_Device], said: str) -> list[_D
     ]
 
 
-def _in_area_of(
-    hass: HomeAssistant, candidates: list[_Device], device_id: str | None
-) -> _Device | None:
+def in_area_of(
+    hass: HomeAssistant, candidates: list[SpokenDevice], device_id: str | None
+) -> SpokenDevice | None:
     """The one candidate in the same area as the device that heard the request."""
     if not device_id or not (satellite := dr.async_get(hass).async_get(device_id)):
         return None
@@ -105,9 +107,9 @@ def _words_of(spoken: tuple[str, ...], name: tuple[str, ...], *, prefix: bool) -
     )
 
 
-def _match_contacts(
-    contacts: list[_Contact], said: str, entry_id: str | None = None
-) -> list[_Contact]:
+def match_contacts(
+    contacts: list[PhonebookEntry], said: str, entry_id: str | None = None
+) -> list[PhonebookEntry]:
     """The contacts called ``said``, one per name; only ``entry_id``'s if it has any.
 
     The best kind of match wins: the whole name, the name without filler words, some of its
@@ -128,7 +130,7 @@ def _match_contacts(
         if not matches:
             continue
         own = [contact for contact in matches if contact.entry_id == entry_id]
-        by_name: dict[str, _Contact] = {}
+        by_name: dict[str, PhonebookEntry] = {}
         for contact in own or matches:
             by_name.setdefault(contact.name.casefold(), contact)
         return list(by_name.values())

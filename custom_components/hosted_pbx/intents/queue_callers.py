@@ -8,10 +8,10 @@ from homeassistant.helpers import config_validation as cv, intent
 import voluptuous as vol
 
 from ..devices import Target
-from .lookup import _entities_by_device
-from .matching import _match, _slot
-from .responses import _error, _spoken
-from .speech import _language, _say
+from .lookup import entities_by_device
+from .matching import match_devices, slot_text
+from .responses import error_response, spoken_response
+from .speech import request_language, say
 
 INTENT_QUEUE = "HostedPbxQueue"
 
@@ -39,17 +39,17 @@ class QueueIntent(intent.IntentHandler):
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Read the queue_calls_waiting sensor(s) and speak them."""
         hass = intent_obj.hass
-        language = _language(intent_obj)
+        language = request_language(intent_obj)
         slots = self.async_validate_slots(intent_obj.slots)
-        said = _slot(slots, SLOT_QUEUE)
-        sensors = _entities_by_device(hass, Target.QUEUE, "sensor", "queue_calls_waiting")
+        said = slot_text(slots, SLOT_QUEUE)
+        sensors = entities_by_device(hass, Target.QUEUE, "sensor", "queue_calls_waiting")
         if not sensors:
-            return _error(intent_obj, _say(language, "no_queues"))
+            return error_response(intent_obj, say(language, "no_queues"))
         queues = list(sensors)
         if said:
-            queues = _match(hass, queues, said)
+            queues = match_devices(hass, queues, said)
             if not queues:
-                return _error(intent_obj, _say(language, "no_such_queue", name=said))
+                return error_response(intent_obj, say(language, "no_such_queue", name=said))
         sentences: list[str] = []
         counts: dict[str, int | None] = {}
         for queue in queues:
@@ -60,10 +60,10 @@ class QueueIntent(intent.IntentHandler):
                 count = None
             counts[queue.name] = count
             if count is None:
-                sentences.append(_say(language, "queue_unknown", name=queue.name))
+                sentences.append(say(language, "queue_unknown", name=queue.name))
             else:
                 key = "queue_none" if count == 0 else "queue_one" if count == 1 else "queue_many"
-                sentences.append(_say(language, key, name=queue.name, count=count))
-        response = _spoken(intent_obj, " ".join(sentences))
+                sentences.append(say(language, key, name=queue.name, count=count))
+        response = spoken_response(intent_obj, " ".join(sentences))
         response.async_set_speech_slots({"queues": counts})
         return response

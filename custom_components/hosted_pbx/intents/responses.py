@@ -6,22 +6,24 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import intent, translation
 
 from ..const import DOMAIN
-from .speech import _say
+from .speech import say
 
 
-def _error(intent_obj: intent.Intent, text: str) -> intent.IntentResponse:
+def error_response(intent_obj: intent.Intent, text: str) -> intent.IntentResponse:
+    """An error answer with a sentence to speak (never an exception)."""
     response = intent_obj.create_response()
     response.async_set_error(intent.IntentResponseErrorCode.NO_VALID_TARGETS, text)
     return response
 
 
-def _spoken(intent_obj: intent.Intent, text: str) -> intent.IntentResponse:
+def spoken_response(intent_obj: intent.Intent, text: str) -> intent.IntentResponse:
+    """An answer that speaks ``text``."""
     response = intent_obj.create_response()
     response.async_set_speech(text)
     return response
 
 
-async def _failure(
+async def failure_response(
     intent_obj: intent.Intent, language: str, err: HomeAssistantError
 ) -> intent.IntentResponse:
     """A failed action as a spoken error, in the request's language where we can."""
@@ -38,6 +40,6 @@ async def _failure(
                 text = message
     response = intent_obj.create_response()
     response.async_set_error(
-        intent.IntentResponseErrorCode.FAILED_TO_HANDLE, text or _say(language, "failed")
+        intent.IntentResponseErrorCode.FAILED_TO_HANDLE, text or say(language, "failed")
     )
     return response

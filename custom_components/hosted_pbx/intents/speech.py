@@ -70,27 +70,29 @@ CURRENCIES: dict[str, dict[str, str]] = {
 }
 
 
-def _language(intent_obj: intent.Intent) -> str:
+def request_language(intent_obj: intent.Intent) -> str:
     """``en`` or ``nl`` for ``nl-BE`` and the like; English otherwise."""
     base = (intent_obj.language or DEFAULT_LANGUAGE).split("-")[0].split("_")[0].lower()
     return base if base in SPEECH else DEFAULT_LANGUAGE
 
 
-def _say(language: str, key: str, **placeholders: object) -> str:
+def say(language: str, key: str, **placeholders: object) -> str:
+    """The text ``key`` in ``language``, placeholders filled in."""
     return SPEECH[language][key].format(**placeholders)
 
 
-def _names(language: str, names: Iterable[str]) -> str:
+def spoken_names(language: str, names: Iterable[str]) -> str:
     """``A, B or C``."""
     listed = list(names)
     if len(listed) > MAX_NAMES_SPOKEN:
-        others = _say(language, "others", count=len(listed) - MAX_NAMES_SPOKEN + 1)
+        others = say(language, "others", count=len(listed) - MAX_NAMES_SPOKEN + 1)
         listed = [*listed[: MAX_NAMES_SPOKEN - 1], others]
     if len(listed) < 2:
         return "".join(listed)
     return f"{', '.join(listed[:-1])} {SPEECH[language]['or']} {listed[-1]}"
 
 
-def _money(language: str, amount: Decimal) -> str:
+def spoken_money(language: str, amount: Decimal) -> str:
+    """An amount as it is written in ``language`` (a decimal comma in Dutch)."""
     text = f"{amount:.2f}"
     return text.replace(".", ",") if language == "nl" else text
