@@ -193,3 +193,27 @@ async def test_a_record_fires_once_across_a_reload(
     await run_for(hass, freezer, 120, step=3)
     assert events.kinds.count("missed") == 1
     assert "ended" not in events.kinds
+
+
+async def test_a_ring_still_waiting_for_the_records_at_a_reload_is_ended(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = Events(hass)
+    await run_for(hass, freezer, 30, step=3)
+    await _ring(hass, freezer, vdb_sim, events)
+    mark = len(vdb_sim.request_log)
+    vdb_sim.clear_live_call("1201")
+    # The next status read sees the ring stop; its records read would take the slot after.
+    for _ in range(60):
+        await run_for(hass, freezer, 1, step=1)
+        if any(entry["C"] == "live_call" for entry in vdb_sim.request_log[mark:]):
+            break
+    assert not any(entry["C"] == "cdr_extension" for entry in vdb_sim.request_log[mark:])
+    assert await hass.config_entries.async_reload(loaded_vdb.entry_id)
+    await hass.async_block_till_done()
+    assert events.kinds[:2] == ["incoming_call", "ended"]
+    await run_for(hass, freezer, 120, step=3)
+    assert "missed" not in events.kinds

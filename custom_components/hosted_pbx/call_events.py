@@ -156,6 +156,13 @@ class CallEvents:
         self._stopped_rings[extension_id] = _StoppedRing(since, old.remote_number, data)
         return True
 
+    @callback
+    def flush(self) -> None:
+        """Unloading: each ring still waiting for the records is "ended", as without them."""
+        for extension_id, ring in self._stopped_rings.items():
+            self._coordinator.async_device_event(Target.EXTENSION, extension_id, "ended", ring.data)
+        self._stopped_rings.clear()
+
     def due_ring(self) -> tuple[str, _StoppedRing] | None:
         """The stopped ring to check in this slot, if one is due and polling may send."""
         now = time.monotonic()

@@ -156,7 +156,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self.disabled_reads: set[str] = set()
         self._seen_push: dict[str, float] = {}
         # The call events polling finds; call records share the pushed events' dedup.
-        self._call_events = CallEvents(self, self._seen_before, self._remember)
+        self.call_events = CallEvents(self, self._seen_before, self._remember)
         # How pushed events arrive, for diagnostics: "webhook", "connected", "polling only".
         self.push_state = "webhook" if spec.push is not None else "polling only"
         # Events come in bursts (ringing, answered, hung up): one status read per cooldown.
@@ -227,9 +227,9 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     async def _async_update_data(self) -> AccountData:
         """Spend this slot on the most overdue read; tell the bus how placed calls went."""
         before = self.data if self.data is not None else self._structure
-        if (stopped := self._call_events.due_ring()) is not None:
+        if (stopped := self.call_events.due_ring()) is not None:
             # This slot goes to the call records instead of a status read.
-            await self._call_events.async_verify_ring(*stopped)
+            await self.call_events.async_verify_ring(*stopped)
             if self._failure is not None:
                 raise self._failure
             return before
@@ -238,8 +238,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         except UpdateFailed as err:
             self._failure = err
             raise
-        self._call_events.fire_call_events(before, updated)
-        self._call_events.dispatch_status_events(before, updated)
+        self.call_events.fire_call_events(before, updated)
+        self.call_events.dispatch_status_events(before, updated)
         self._messages_as_events(before, updated)
         return updated
 
