@@ -67,8 +67,22 @@ class Events:
 async def _ring(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: VdbSimulator, events: Events
 ) -> None:
+    """After the first reads settle, 1201 rings until Home Assistant shows it."""
+    await run_for(hass, freezer, 30, step=3)
     sim.set_live_call("1201", direction="in", state="Ringing", remote=CALLER)
     await events.until(hass, freezer, "incoming_call")
+
+
+async def _stop_ring(hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: VdbSimulator) -> int:
+    """The ring stops; return once polling saw it (the records read is still to come).
+
+    Returns how many commands the simulator had received when the ring stopped.
+    """
+    sim.clear_live_call("1201")
+    cleared = len(sim.commands)
+    while "live_call" not in sim.commands[cleared:]:
+        await run_for(hass, freezer, 1)
+    return cleared
 
 
 async def test_a_ring_that_stops_unanswered_is_missed(
@@ -78,7 +92,6 @@ async def test_a_ring_that_stops_unanswered_is_missed(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
     vdb_sim.clear_live_call("1201")
     await events.until(hass, freezer, "missed")
@@ -97,7 +110,6 @@ async def test_a_ring_answered_between_two_polls_is_answered_then_ended(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
     vdb_sim.set_live_call("1201", direction="in", state="Up", remote=CALLER)
     freezer.tick(timedelta(seconds=45))  # a 45 s talk no poll sees
@@ -119,7 +131,6 @@ async def test_the_records_read_is_a_polling_slot_within_the_budget(
 ) -> None:
     budget = loaded_vdb.runtime_data.coordinator.budget
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
     vdb_sim.clear_live_call("1201")
     await events.until(hass, freezer, "missed")
@@ -147,12 +158,8 @@ async def test_the_records_wait_while_the_provider_pauses_the_account(
 ) -> None:
     budget = loaded_vdb.runtime_data.coordinator.budget
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
-    vdb_sim.clear_live_call("1201")
-    cleared = len(vdb_sim.commands)
-    while "live_call" not in vdb_sim.commands[cleared:]:  # polling sees the ring stop
-        await run_for(hass, freezer, 1)
+    cleared = await _stop_ring(hass, freezer, vdb_sim)
     vdb_sim.fault = Fault.QUOTA  # the records read gets "too many"
     while len(vdb_sim.commands) == cleared + 1:
         await run_for(hass, freezer, 1)
@@ -173,7 +180,6 @@ async def test_a_record_fires_once_across_a_reload(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
     vdb_sim.clear_live_call("1201")
     await events.until(hass, freezer, "missed")
@@ -202,16 +208,9 @@ async def test_a_ring_still_waiting_for_the_records_at_a_reload_is_ended(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     events = Events(hass)
-    await run_for(hass, freezer, 30, step=3)
     await _ring(hass, freezer, vdb_sim, events)
-    mark = len(vdb_sim.request_log)
-    vdb_sim.clear_live_call("1201")
-    # The next status read sees the ring stop; its records read would take the slot after.
-    for _ in range(60):
-        await run_for(hass, freezer, 1, step=1)
-        if any(entry["C"] == "live_call" for entry in vdb_sim.request_log[mark:]):
-            break
-    assert not any(entry["C"] == "cdr_extension" for entry in vdb_sim.request_log[mark:])
+    cleared = await _stop_ring(hass, freezer, vdb_sim)
+    assert "cdr_extension" not in vdb_sim.commands[cleared:]  # the records read is next
     assert await hass.config_entries.async_reload(loaded_vdb.entry_id)
     await hass.async_block_till_done()
     assert events.kinds[:2] == ["incoming_call", "ended"]
