@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -30,7 +31,7 @@ async def test_diagnostics_are_redacted(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     vdb_sim.set_live_call("1201", direction="in", state="Up", remote="31687654321")
-    await run_for(hass, freezer, 60, step=5)
+    await run_for(hass, freezer, 180, step=5)  # polling saw 1201 go from idle to a call
     # Called directly: the HTTP view imports the supervisor client, which breaks under
     # frozen time.
     diagnostics = await async_get_config_entry_diagnostics(hass, loaded_vdb)
@@ -44,6 +45,10 @@ async def test_diagnostics_are_redacted(
     assert diagnostics["budget"]["limit"] == loaded_vdb.runtime_data.coordinator.budget.limit
     assert diagnostics["data"]["phone_numbers"] == len(vdb_sim.numbers)
     assert {ext["id"] for ext in diagnostics["data"]["extensions"]} == set(vdb_sim.extensions)
+    learned = diagnostics["planner"]
+    assert learned["mode"] == "activity"
+    assert sum(learned["activity_by_hour_utc"]) == 1
+    assert learned["activity_by_hour_utc"][dt_util.utcnow().hour] == 1
 
 
 async def test_no_credential_in_any_log_line(

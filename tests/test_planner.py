@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 from hypothesis import given, settings, strategies as st
+import pytest
 
 from custom_components.hosted_pbx.api.models import (
     AccountData,
@@ -15,7 +20,7 @@ from custom_components.hosted_pbx.api.models import (
     QueueState,
     Read,
 )
-from custom_components.hosted_pbx.planner import FLOOR_FACTOR, PollPlanner
+from custom_components.hosted_pbx.planner import CALL_LENGTH_BOUNDS, FLOOR_FACTOR, PollPlanner
 
 SLOT = 17.8
 IDLE, RINGING, IN_CALL = ExtensionStatus.IDLE, ExtensionStatus.RINGING, ExtensionStatus.IN_CALL
@@ -43,6 +48,13 @@ def _live(ext: str) -> Read:
 def _queue(queue: str) -> Read:
     return Read("queue", queue, Freshness.FREQUENT, queue_id=queue)
 
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
 
 SLOW_READS = [
     Read("number_list", "numbers", Freshness.SLOW),
@@ -290,3 +302,91 @@ def test_without_a_slot_the_planner_estimates_it_and_keeps_the_floor() -> None:
         planner.mark([read])
         last[read.key] = clock.now
         assert all(clock.now - last[key] <= floor * FLOOR_FACTOR for key, floor in floors.items())
+
+
+def _learned_on_a_busy_morning() -> tuple[PollPlanner, Clock, list[Read], AccountData]:
+    """A planner that saw 1204 take three calls of five minutes in office hours."""
+    clock = Clock()
+    data, reads = _account()
+    planner = _planner(clock, reads)
+    planner.observe(data)
+    for _ in range(3):
+        clock.now += 600.0
+        planner.observe(_account(statuses={"1204": IN_CALL})[0])
+        talking = _account()[0]
+        talking = AccountData(
+            extensions=talking.extensions,
+            extension_states={
+                **talking.extension_states,
+                "1204": ExtensionState("1204", IN_CALL, duration=300),
+            },
+        )
+        planner.observe(talking)
+        planner.observe(data)
+    return planner, clock, reads, data
+
+
+def test_what_is_learned_survives_a_restart() -> None:
+    before, clock, reads, data = _learned_on_a_busy_morning()
+    saved = json.loads(json.dumps(before.learned()))  # as the cache stores it
+    # Home Assistant is down for an hour; the new process's monotonic clock starts at 0.
+    after_clock = Clock(wall=clock.wall() + 3600.0)
+    after = _planner(after_clock, reads)
+    after.restore(saved)
+    after.observe(data)
+    assert after.hours == before.hours
+    assert sum(after.hours) == 3
+    assert after.call_length == before.call_length != PollPlanner(clock).call_length
+    rates = after.rates(reads, (), data)
+    assert rates[_live("1204").key] > 2 * rates[_live("1210").key]
+    # An hour down weighs as an hour running: the activity decayed meanwhile.
+    clock.now += 3600.0
+    running = before.rates(reads, (), data)
+    assert rates[_live("1204").key] == pytest.approx(running[_live("1204").key], rel=1e-6)
+
+
+def test_a_phone_in_a_call_at_the_restart_is_not_a_new_call() -> None:
+    before, clock, reads, _ = _learned_on_a_busy_morning()
+    after_clock = Clock(wall=clock.wall())
+    after = _planner(after_clock, reads)
+    after.restore(before.learned())
+    after.observe(_account(statuses={"1204": IN_CALL})[0])  # first seen: already talking
+    assert after.hours == before.hours
+
+
+def test_a_fresh_planner_keeps_what_it_restored_until_it_learns_more() -> None:
+    before, clock, reads, _ = _learned_on_a_busy_morning()
+    after = _planner(Clock(wall=clock.wall()), reads)
+    after.restore(before.learned())
+    # Saved again before any phone was read (a second restart soon after the first).
+    again = after.learned()
+    assert again["extensions"].keys() == before.learned()["extensions"].keys()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["version", "hours", "call_length", "extensions"]),
+        _json
+        | st.dictionaries(
+            st.sampled_from(["1201", "1202", "gone"]),
+            st.lists(st.floats() | st.integers(), max_size=4),
+        ),
+        max_size=4,
+    )
+    | _json
+)
+def test_a_damaged_memory_is_ignored(saved: Any) -> None:
+    """Junk in the stored memory never raises and never makes a rate unusable."""
+    clock = Clock()
+    data, reads = _account(extensions=3)
+    planner = _planner(clock, reads)
+    if isinstance(saved, dict):
+        saved = {**planner.learned(), **saved}
+    planner.restore(saved)
+    planner.observe(data)
+    assert len(planner.hours) == 24
+    low, high = CALL_LENGTH_BOUNDS
+    assert low <= planner.call_length <= high
+    assert all(math.isfinite(rate) and rate > 0 for rate in planner.rates(reads, (), data).values())
+    assert planner.next_read(reads, (), data, slot=SLOT) is not None

@@ -192,6 +192,10 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             # Pushed events seen before the restart stay seen: no event fires twice.
             now = time.monotonic()
             self._seen_push = {str(key): now for key in seen[-DEDUP_MAX:]}
+        if saved is not None:
+            # Busy hours, call lengths and busy phones are learned over days: a restart
+            # does not start that again.
+            self.planner.restore(saved.get("planner"))
         if saved is not None and self.spec.restore_state is not None:
             self.spec.restore_state(self.client, saved.get("provider"))
         if (cached := cache.load(saved)) is not None:
@@ -614,6 +618,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             **cache.dump(data),
             "covered": covered,
             "seen": list(self._seen_push)[-DEDUP_MAX:],
+            "planner": self.planner.learned(),
         }
         if self.spec.save_state is not None:
             snapshot["provider"] = self.spec.save_state(self.client)

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REGISTERED
 from .coordinator import HostedPbxConfigEntry
+from .planner import PollPlanner
 
 # Whatever the provider: account names, people's names, numbers, addresses, ids.
 TO_REDACT = {
@@ -56,6 +57,7 @@ async def async_get_config_entry_diagnostics(
             "total_sent": budget.total_sent,
         },
         "disabled_reads": sorted(coordinator.disabled_reads),
+        "planner": _planner(coordinator.planner),
         "data": async_redact_data(
             {
                 "extensions": [asdict(item) for item in data.extensions.values()],
@@ -75,4 +77,15 @@ async def async_get_config_entry_diagnostics(
             },
             redact,
         ),
+    }
+
+
+def _planner(planner: PollPlanner) -> dict[str, Any]:
+    """What polling has learned of the account: when it is busy, how long calls last."""
+    return {
+        "mode": "activity" if planner.activity else "uniform",
+        "call_length_seconds": round(planner.call_length),
+        # Call starts and new queue callers seen, per hour of the day (older ones halved).
+        "activity_by_hour_utc": [round(count, 1) for count in planner.hours],
+        "busy_factor_now": round(planner.busy_factor(), 2),
     }

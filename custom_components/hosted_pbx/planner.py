@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 import math
 import time
+from typing import Any, TypeGuard
 
 from .api.models import AccountData, ExtensionStatus, Freshness, Read
 
@@ -89,6 +90,9 @@ CALL_LENGTH_ALPHA = 0.1
 BUSY_MIN_EVENTS = 20.0
 BUSY_MAX_EVENTS = 2000.0
 BUSY_FLOOR = 0.1
+# What is learned is kept across restarts (``learned`` / ``restore``), bounded.
+LEARNED_VERSION = 1
+LEARNED_MAX_EXTENSIONS = 1000
 # A slot interval estimated from the calls of next_read when none is given.
 SLOT_ALPHA = 0.2
 _ACTIVE = frozenset({ExtensionStatus.RINGING, ExtensionStatus.DIALING, ExtensionStatus.IN_CALL})
@@ -127,6 +131,9 @@ class PollPlanner:
         self.hours = [0.0] * 24
         self._slot_estimate: float | None = None
         self._last_call: float | None = None
+        # Activity kept from before a restart: (activity, recent, monotonic time), taken
+        # up when the extension is first seen again.
+        self._restored: dict[str, tuple[float, float, float]] = {}
 
     def mark(self, reads: Iterable[Read]) -> None:
         """Record that these reads were just done."""
@@ -344,7 +351,8 @@ class PollPlanner:
         """Learn from what the account shows: call starts, call lengths, busy hours."""
         now = self._clock()
         for extension_id, state in data.extension_states.items():
-            seen = self._seen.setdefault(extension_id, _Seen(status=state.status))
+            if (seen := self._seen.get(extension_id)) is None:
+                seen = self._seen[extension_id] = self._first_seen(extension_id, state.status)
             before, after = seen.status, state.status
             if after is ExtensionStatus.IN_CALL:
                 seen.call_max = max(seen.call_max, state.duration or 0)
@@ -371,6 +379,11 @@ class PollPlanner:
         for gone in set(self._queue_callers) - set(data.queue_states):
             del self._queue_callers[gone]
 
+    def _first_seen(self, extension_id: str, status: ExtensionStatus | None) -> _Seen:
+        """A phone seen for the first time since the start: its state is not a change."""
+        activity, recent, at = self._restored.pop(extension_id, (0.0, 0.0, 0.0))
+        return _Seen(status=status, activity=activity, recent=recent, activity_at=at)
+
     def _learn_call_length(self, seconds: float) -> None:
         low, high = CALL_LENGTH_BOUNDS
         seconds = min(high, max(low, seconds))
@@ -394,6 +407,58 @@ class PollPlanner:
         peak = max(self.hours)
         return min(1.0, max(BUSY_FLOOR, 2 * self.hours[self._hour()] / peak))
 
+    # --- kept across restarts -----------------------------------------------------------
+
+    def learned(self) -> dict[str, Any]:
+        """What the planner learned, JSON-ready: busy hours, call length, phone activity.
+
+        Times are wall-clock: the monotonic clock starts again with Home Assistant.
+        """
+        now, wall = self._clock(), self._wall()
+        kept = {
+            extension_id: (seen.activity, seen.recent, seen.activity_at)
+            for extension_id, seen in self._seen.items()
+        } | self._restored
+        return {
+            "version": LEARNED_VERSION,
+            "hours": list(self.hours),
+            "call_length": self.call_length,
+            "extensions": {
+                extension_id: [activity, recent, wall - (now - at)]
+                for extension_id, (activity, recent, at) in kept.items()
+                if activity > 0
+            },
+        }
+
+    def restore(self, saved: Any) -> None:
+        """Take back what ``learned`` returned before a restart; damaged parts are ignored.
+
+        Activity decays over the time Home Assistant was down, as it would have running.
+        """
+        if not isinstance(saved, dict) or saved.get("version") != LEARNED_VERSION:
+            return
+        hours = saved.get("hours")
+        if isinstance(hours, list) and len(hours) == 24 and all(map(_count, hours)):
+            self.hours = [min(float(count), BUSY_MAX_EVENTS) for count in hours]
+        if _count(length := saved.get("call_length")) and length > 0:
+            low, high = CALL_LENGTH_BOUNDS
+            self.call_length = min(high, max(low, float(length)))
+        extensions = saved.get("extensions")
+        if not isinstance(extensions, dict):
+            return
+        now, wall = self._clock(), self._wall()
+        for extension_id, kept in list(extensions.items())[:LEARNED_MAX_EXTENSIONS]:
+            if not isinstance(kept, list) or len(kept) != 3 or not all(map(_count, kept)):
+                continue
+            activity, recent = (min(float(value), BUSY_MAX_EVENTS) for value in kept[:2])
+            at = float(kept[2])
+            down = max(0.0, wall - at)  # a clock set back counts as no time at all
+            self._restored[str(extension_id)] = (
+                activity * math.exp(-down / ACTIVITY_TAU),
+                recent * math.exp(-down / RECENT_TAU),
+                now,
+            )
+
     def _slot(self, now: float, slot: float | None) -> float | None:
         """The given slot interval, else one estimated from the gaps between calls."""
         if self._last_call is not None and (gap := now - self._last_call) > 0:
@@ -403,6 +468,16 @@ class PollPlanner:
                 self._slot_estimate += SLOT_ALPHA * (gap - self._slot_estimate)
         self._last_call = now
         return slot if slot is not None else self._slot_estimate
+
+
+def _count(value: Any) -> TypeGuard[int | float]:
+    """A finite, non-negative number (what every learned value is)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def _policy(read: Read, slow: Collection[str]) -> PollPolicy:
