@@ -22,6 +22,8 @@ from custom_components.hosted_pbx.api.models import (
     SwitchKind,
 )
 
+from .strategies import json_values
+
 DATA = AccountData(
     extensions={"1201": Extension("1201", "Toestel 1")},
     extension_states={"1201": ExtensionState("1201", ExtensionStatus.RINGING)},
@@ -53,16 +55,8 @@ def test_round_trip_keeps_structure_and_slow_values_not_live_ones() -> None:
     )
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-
-
 @settings(max_examples=500, deadline=None)
-@given(st.dictionaries(st.sampled_from(list(cache.dump(DATA))), _json) | _json)
+@given(st.dictionaries(st.sampled_from(list(cache.dump(DATA))), json_values) | json_values)
 def test_junk_is_ignored(saved: Any) -> None:
     if isinstance(saved, dict):
         saved = {**cache.dump(DATA), **saved}

@@ -22,6 +22,8 @@ from custom_components.hosted_pbx.api.models import (
 )
 from custom_components.hosted_pbx.planner import CALL_LENGTH_BOUNDS, FLOOR_FACTOR, PollPlanner
 
+from .strategies import json_values
+
 SLOT = 17.8
 IDLE, RINGING, IN_CALL = ExtensionStatus.IDLE, ExtensionStatus.RINGING, ExtensionStatus.IN_CALL
 OFFICE = 10 * 3600.0  # 10:00 UTC on the planner's wall clock
@@ -48,13 +50,6 @@ def _live(ext: str) -> Read:
 def _queue(queue: str) -> Read:
     return Read("queue", queue, Freshness.FREQUENT, queue_id=queue)
 
-
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
 
 SLOW_READS = [
     Read("number_list", "numbers", Freshness.SLOW),
@@ -367,14 +362,14 @@ def test_a_fresh_planner_keeps_what_it_restored_until_it_learns_more() -> None:
 @given(
     st.dictionaries(
         st.sampled_from(["version", "hours", "call_length", "extensions"]),
-        _json
+        json_values
         | st.dictionaries(
             st.sampled_from(["1201", "1202", "gone"]),
             st.lists(st.floats() | st.integers(), max_size=4),
         ),
         max_size=4,
     )
-    | _json
+    | json_values
 )
 def test_a_damaged_memory_is_ignored(saved: Any) -> None:
     """Junk in the stored memory never raises and never makes a rate unusable."""
