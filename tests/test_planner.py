@@ -385,3 +385,12 @@ def test_a_damaged_memory_is_ignored(saved: Any) -> None:
     assert low <= planner.call_length <= high
     assert all(math.isfinite(rate) and rate > 0 for rate in planner.rates(reads, (), data).values())
     assert planner.next_read(reads, (), data, slot=SLOT) is not None
+
+
+def test_a_phone_idle_for_days_is_forgotten() -> None:
+    before, clock, reads, data = _learned_on_a_busy_morning()
+    assert "1204" in before.learned()["extensions"]
+    clock.now += 3 * 24 * 3600.0  # a long weekend without a call
+    before.observe(data)
+    assert before.learned()["extensions"] == {}
+    assert sum(before.hours) == 3  # when the office is busy is still known

@@ -93,6 +93,7 @@ BUSY_FLOOR = 0.1
 # What is learned is kept across restarts (``learned`` / ``restore``), bounded.
 LEARNED_VERSION = 1
 LEARNED_MAX_EXTENSIONS = 1000
+FORGET_ACTIVITY = 0.001  # one call some 28 hours ago: as good as none
 # A slot interval estimated from the calls of next_read when none is given.
 SLOT_ALPHA = 0.2
 _ACTIVE = frozenset({ExtensionStatus.RINGING, ExtensionStatus.DIALING, ExtensionStatus.IN_CALL})
@@ -423,10 +424,11 @@ class PollPlanner:
             "version": LEARNED_VERSION,
             "hours": list(self.hours),
             "call_length": self.call_length,
+            # A phone idle for a day or more (or gone from the account) is forgotten.
             "extensions": {
                 extension_id: [activity, recent, wall - (now - at)]
                 for extension_id, (activity, recent, at) in kept.items()
-                if activity > 0
+                if activity * math.exp(-(now - at) / ACTIVITY_TAU) >= FORGET_ACTIVITY
             },
         }
 
