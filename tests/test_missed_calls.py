@@ -5,21 +5,25 @@ Through Home Assistant and real HTTP against the VdB simulator; only time moves.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.hosted_pbx.call_events import CallEvents
 from custom_components.hosted_pbx.const import DOMAIN
 from simulator.common import Fault
 from simulator.vdb import VdbSimulator
 
 from .helpers import run_for
+from .strategies import json_values
 
 ACCOUNT = "info@example.nl"
 CALLER = "31612345678"
@@ -201,7 +205,7 @@ async def test_a_record_fires_once_across_a_reload(
     assert "ended" not in events.kinds
 
 
-async def test_a_ring_still_waiting_for_the_records_at_a_reload_is_ended(
+async def test_a_ring_still_waiting_for_the_records_at_a_reload_is_checked_after_it(
     hass: HomeAssistant,
     loaded_vdb: MockConfigEntry,
     vdb_sim: VdbSimulator,
@@ -213,6 +217,57 @@ async def test_a_ring_still_waiting_for_the_records_at_a_reload_is_ended(
     assert "cdr_extension" not in vdb_sim.commands[cleared:]  # the records read is next
     assert await hass.config_entries.async_reload(loaded_vdb.entry_id)
     await hass.async_block_till_done()
-    assert events.kinds[:2] == ["incoming_call", "ended"]
+    # Nothing guessed at the unload (the event entity only shows its last event again).
+    assert set(events.kinds) == {"incoming_call"}
+    events.seen.clear()
+    await events.until(hass, freezer, "missed")
     await run_for(hass, freezer, 120, step=3)
+    assert events.kinds == ["missed"]
+    assert events.seen[0]["number"] == "+31612345678"
+    assert vdb_sim.quota.violations == 0
+
+
+async def test_a_ring_from_before_a_long_stop_is_let_go(
+    hass: HomeAssistant,
+    loaded_vdb: MockConfigEntry,
+    vdb_sim: VdbSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = Events(hass)
+    await _ring(hass, freezer, vdb_sim, events)
+    await _stop_ring(hass, freezer, vdb_sim)
+    assert await hass.config_entries.async_unload(loaded_vdb.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=30))  # Home Assistant was down for half an hour
+    assert await hass.config_entries.async_setup(loaded_vdb.entry_id)
+    await hass.async_block_till_done()
+    restarted = len(vdb_sim.commands)
+    events.seen.clear()
+    await run_for(hass, freezer, 180, step=3)
+    # A "missed" half an hour late would set off automations as if it were now.
     assert "missed" not in events.kinds
+    assert "ended" not in events.kinds
+    assert "cdr_extension" not in vdb_sim.commands[restarted:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(json_values | st.lists(json_values, min_size=4, max_size=4), max_size=5) | json_values
+)
+def test_damaged_saved_rings_are_skipped(saved: Any) -> None:
+    """Junk where the cache keeps waiting rings never raises; what is taken is a ring."""
+    events = CallEvents(cast(Any, None), lambda _key: False, lambda _key: None)
+    events.restore(saved)
+    for extension_id, since, remote, data in events.waiting():
+        assert isinstance(extension_id, str)
+        assert datetime.fromisoformat(since).tzinfo is not None
+        assert remote is None or isinstance(remote, str)
+        assert all(isinstance(value, str) for value in data.values())
+
+
+def test_saved_rings_round_trip() -> None:
+    now = dt_util.utcnow().replace(microsecond=0)
+    saved = [["1201", now.isoformat(), "31612345678", {"direction": "inbound", "number": "+3161"}]]
+    events = CallEvents(cast(Any, None), lambda _key: False, lambda _key: None)
+    events.restore(saved)
+    assert events.waiting() == saved

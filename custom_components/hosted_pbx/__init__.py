@@ -115,9 +115,6 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: HostedPbxConfigEntry) -> bool:
     """Stop polling and unload the platforms."""
-    # Rings still waiting for the call records end as polling saw them, while the event
-    # entities are still there to show it.
-    entry.runtime_data.coordinator.call_events.flush()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

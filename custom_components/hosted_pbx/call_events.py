@@ -3,8 +3,9 @@
 Polling sees an extension's status at intervals: a change between two reads becomes an
 event on the extension's event entity (``STATUS_EVENTS``). A ring that stops cannot tell
 whether it was answered; where the provider keeps call records, they are read in a later
-polling slot and decide (missed, or answered and ended). ``caller`` names the other party
-of a call, here and in the current-call sensor.
+polling slot and decide (missed, or answered and ended). A ring still waiting for them
+at a restart is kept in the entry's cache and checked after it. ``caller`` names the
+other party of a call, here and in the current-call sensor.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
@@ -54,6 +55,10 @@ STATUS_EVENTS: dict[tuple[ExtensionStatus, ExtensionStatus], str] = {
 # (the provider may write the record a little after the call).
 VERIFY_TRIES = 3
 VERIFY_RETRY = 20.0
+# A ring still waiting for the records at a restart is checked after it when it rang this
+# recently; an older one is let go (an event that late would mislead an automation).
+RESTORE_MAX_AGE = timedelta(minutes=10)
+RESTORE_MAX_RINGS = 100
 # A record's times come from the provider's clock: allow this much disagreement.
 RECORD_SLACK = timedelta(seconds=60)
 # Numbers compare by their last digits: "0612345678" and "31612345678" are one caller.
@@ -156,12 +161,26 @@ class CallEvents:
         self._stopped_rings[extension_id] = _StoppedRing(since, old.remote_number, data)
         return True
 
-    @callback
-    def flush(self) -> None:
-        """Unloading: each ring still waiting for the records is "ended", as without them."""
-        for extension_id, ring in self._stopped_rings.items():
-            self._coordinator.async_device_event(Target.EXTENSION, extension_id, "ended", ring.data)
-        self._stopped_rings.clear()
+    def waiting(self) -> list[list[Any]]:
+        """The rings still waiting for the records, JSON-ready: the cache keeps them."""
+        return [
+            [extension_id, ring.since.isoformat(), ring.remote, ring.data]
+            for extension_id, ring in self._stopped_rings.items()
+        ]
+
+    def restore(self, saved: Any) -> None:
+        """Take back the rings ``waiting`` gave before a restart; damaged ones are skipped."""
+        if not isinstance(saved, list):
+            return
+        oldest = dt_util.utcnow() - RESTORE_MAX_AGE
+        for item in saved[:RESTORE_MAX_RINGS]:
+            if (restored := _restored_ring(item)) is None:
+                continue
+            extension_id, ring = restored
+            if ring.since >= oldest:
+                self._stopped_rings[extension_id] = ring
+            else:
+                LOGGER.debug("A ring of %s rang too long ago to be checked now", extension_id)
 
     def due_ring(self) -> tuple[str, _StoppedRing] | None:
         """The stopped ring to check in this slot, if one is due and polling may send."""
@@ -228,6 +247,28 @@ class CallEvents:
             events = [("missed", caller)]
         for kind, data in events:
             self._coordinator.async_device_event(Target.EXTENSION, extension_id, kind, data)
+
+
+def _restored_ring(item: Any) -> tuple[str, _StoppedRing] | None:
+    """One saved ring, or None when it is not what ``CallEvents.waiting`` wrote."""
+    if not isinstance(item, list) or len(item) != 4:
+        return None
+    extension_id, since, remote, data = item
+    if not (
+        isinstance(extension_id, str)
+        and isinstance(since, str)
+        and (remote is None or isinstance(remote, str))
+        and isinstance(data, dict)
+        and all(isinstance(key, str) and isinstance(value, str) for key, value in data.items())
+    ):
+        return None
+    try:
+        started = datetime.fromisoformat(since)
+    except ValueError:
+        return None
+    if started.tzinfo is None:
+        return None
+    return extension_id, _StoppedRing(started, remote, data)
 
 
 def caller(data: AccountData, remote: str, region: str) -> dict[str, str]:

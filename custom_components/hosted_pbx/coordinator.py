@@ -196,6 +196,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             # Busy hours, call lengths and busy phones are learned over days: a restart
             # does not start that again.
             self.planner.restore(saved.get("planner"))
+            # A ring that stopped just before the restart: the records still tell.
+            self.call_events.restore(saved.get("rings"))
         if saved is not None and self.spec.restore_state is not None:
             self.spec.restore_state(self.client, saved.get("provider"))
         if (cached := cache.load(saved)) is not None:
@@ -231,7 +233,8 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     async def _async_update_data(self) -> AccountData:
         """Spend this slot on the most overdue read; tell the bus how placed calls went."""
         before = self.data if self.data is not None else self._structure
-        if (stopped := self.call_events.due_ring()) is not None:
+        # Not in the first refresh: the event entities are set up after it.
+        if self.data is not None and (stopped := self.call_events.due_ring()) is not None:
             # This slot goes to the call records instead of a status read.
             await self.call_events.async_verify_ring(*stopped)
             if self._failure is not None:
@@ -619,6 +622,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             "covered": covered,
             "seen": list(self._seen_push)[-DEDUP_MAX:],
             "planner": self.planner.learned(),
+            "rings": self.call_events.waiting(),
         }
         if self.spec.save_state is not None:
             snapshot["provider"] = self.spec.save_state(self.client)

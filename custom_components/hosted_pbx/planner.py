@@ -428,7 +428,8 @@ class PollPlanner:
             "extensions": {
                 extension_id: [activity, recent, wall - (now - at)]
                 for extension_id, (activity, recent, at) in kept.items()
-                if activity * math.exp(-(now - at) / ACTIVITY_TAU) >= FORGET_ACTIVITY
+                # (max: a clock that jumped back makes no activity newer than now)
+                if activity * math.exp(-max(0.0, now - at) / ACTIVITY_TAU) >= FORGET_ACTIVITY
             },
         }
 
