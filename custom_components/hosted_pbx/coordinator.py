@@ -12,14 +12,14 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from . import cache
-from .api import Closes, KnowsPublicIp, LimitsCallLength, Provider
+from .account_issues import AccountIssues
+from .api import Closes, LimitsCallLength, Provider
 from .api.errors import AuthError, ErrorReason, PermissionDenied, ProviderError, QuotaExceeded
 from .api.models import AccountData, Freshness, Read
 from .budget import SAVE_INTERVAL, BudgetExhausted, RequestBudget
@@ -57,18 +57,11 @@ class HostedPbxRuntimeData:
 type HostedPbxConfigEntry = ConfigEntry[HostedPbxRuntimeData]
 
 STORAGE_VERSION = 1
-# A second "too many" answer within this many seconds raises a repair issue.
-REPEAT_WINDOW = 3600.0
 # Pushed events with the same key within this many seconds are one event (replays).
 DEDUP_SECONDS = 3600.0
 DEDUP_MAX = 1000
 MIN_SLOT = 1.0
 REFRESH_COOLDOWN = 2.0
-# Faults the user fixes outside Home Assistant: a repair issue each, gone when reads work.
-REASON_ISSUES = {
-    ErrorReason.IP_NOT_ALLOWED: "ip_not_allowed",
-    ErrorReason.CLOCK_SKEW: "clock_skew",
-}
 # The structure and slow values change rarely: written a minute after they do.
 CACHE_SAVE_DELAY = 60.0
 
@@ -149,9 +142,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
         self._store = store
         self._cache = cache_store(hass, entry.entry_id)
         self._structure = AccountData()
-        self._quota_refusals: list[float] = []
-        self._issue_raised = False
-        self._reason_issues: set[ErrorReason] = set()
+        self.issues = AccountIssues(hass, entry, client)
         self._failure: UpdateFailed | None = None
         self.disabled_reads: set[str] = set()
         self._seen_push: dict[str, float] = {}
@@ -323,12 +314,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             raise
         self.planner.mark([read])
         self._failure = None
-        # A read that works again (after a reload) needs no permission issue any more.
-        ir.async_delete_issue(
-            self.hass, DOMAIN, f"permission_{self.config_entry.entry_id}_{read.name}"
-        )
-        self._polling_healthy()
-        self._clear_reason_issues()
+        self.issues.read_worked(read.name)
         if read.freshness is Freshness.STRUCTURE:
             self._check_stale(updated)
         if read.freshness is not Freshness.LIVE:
@@ -423,8 +409,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             if err.reason in (ErrorReason.UNKNOWN_EXTENSION, ErrorReason.UNKNOWN_QUEUE):
                 LOGGER.debug("Structure changed (%s); reading it again", err)
                 raise _StructureChanged from err
-            if err.reason in REASON_ISSUES:
-                self._raise_reason_issue(err)
+            self.issues.fault(err)
             raise _update_failed(err) from err
 
     def _disable_read(self, read: Read, err: PermissionDenied) -> None:
@@ -440,15 +425,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
             read.name,
             err,
         )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"permission_{self.config_entry.entry_id}_{read.name}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="permission_missing",
-            translation_placeholders={"title": self.config_entry.title, "read": read.name},
-        )
+        self.issues.permission_missing(read.name)
 
     @contextmanager
     def quota_watch(self) -> Iterator[None]:
@@ -468,69 +445,7 @@ class HostedPbxCoordinator(DataUpdateCoordinator[AccountData]):
     def provider_refused(self, err: QuotaExceeded) -> None:
         """Any path that got the provider's "too many": pause the whole account."""
         self.budget.provider_refused(err.retry_after)
-        now = time.monotonic()
-        self._quota_refusals = [t for t in self._quota_refusals if now - t < REPEAT_WINDOW]
-        self._quota_refusals.append(now)
-        if len(self._quota_refusals) > 1:
-            self._issue_raised = True
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="quota_exceeded",
-                translation_placeholders={"title": self.config_entry.title},
-            )
-
-    def _raise_reason_issue(self, err: ProviderError) -> None:
-        """Faults only the user can fix outside Home Assistant get a repair issue."""
-        placeholders = {"title": self.config_entry.title, **err.details}
-        if err.reason is ErrorReason.IP_NOT_ALLOWED and isinstance(self.client, KnowsPublicIp):
-            self.config_entry.async_create_background_task(
-                self.hass, self._async_ip_issue(placeholders), f"{DOMAIN} public address"
-            )
-        self._create_reason_issue(err.reason, placeholders)
-
-    def _create_reason_issue(self, reason: ErrorReason, placeholders: dict[str, str]) -> None:
-        self._reason_issues.add(reason)
-        placeholders.setdefault("address", "?")
-        placeholders.setdefault("offset", "?")
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"{REASON_ISSUES[reason]}_{self.config_entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=REASON_ISSUES[reason],
-            translation_placeholders=placeholders,
-        )
-
-    async def _async_ip_issue(self, placeholders: dict[str, str]) -> None:
-        """Say which address to allow: the one method that works without the allow-list."""
-        assert isinstance(self.client, KnowsPublicIp)
-        try:
-            address = await self.client.async_public_ip()
-        except ProviderError:
-            return
-        self._create_reason_issue(ErrorReason.IP_NOT_ALLOWED, {**placeholders, "address": address})
-
-    def _clear_reason_issues(self) -> None:
-        for reason in self._reason_issues:
-            ir.async_delete_issue(
-                self.hass, DOMAIN, f"{REASON_ISSUES[reason]}_{self.config_entry.entry_id}"
-            )
-        self._reason_issues.clear()
-
-    def _polling_healthy(self) -> None:
-        """A read went through: the repair issue (if any) is resolved."""
-        if self._issue_raised:
-            self._issue_raised = False
-            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
-
-    @property
-    def _issue_id(self) -> str:
-        return f"quota_exceeded_{self.config_entry.entry_id}"
+        self.issues.quota_refused()
 
     # --- push ---------------------------------------------------------------------------
 
